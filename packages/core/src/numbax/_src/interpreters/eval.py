@@ -1,0 +1,57 @@
+"""Eager evaluation: the trace at the bottom of every stack.
+
+``EvalTrace.process_primitive`` runs a primitive's NumPy ``impl`` on concrete
+buffers and wraps the result in ``ArrayImpl``. Elementwise primitives may
+install an ``eager_fast_path`` that skips building abstract values when all
+operands already agree (this keeps one eager op near a bare NumPy call).
+"""
+
+import numpy as np
+
+from .. import core
+from ..array import ArrayImpl, to_canonical_numpy
+from ..core import Tracer, check_tracer_alive
+
+
+class EvalTrace(core.Trace):
+    def __init__(self):
+        super().__init__()
+        self.description = "eager evaluation"
+
+    def process_primitive(self, primitive, args, params):
+        fast = primitive.eager_fast_path
+        if fast is not None:
+            out = fast(args, params)
+            if out is not None:
+                return out
+        values, avals = [], []
+        for x in args:
+            if isinstance(x, Tracer):
+                check_tracer_alive(x)
+                raise core.UnexpectedTracerError(
+                    f"{primitive.name} received a tracer ({x.aval.str_short()}) of "
+                    f"{x._trace.description} outside that transformation. Tracers must not "
+                    f"leave the function being transformed.{core.user_source_line()}")
+            value, weak = to_canonical_numpy(x)
+            values.append(value)
+            avals.append(core.ShapedArray(value.shape, value.dtype, weak))
+        out_avals = primitive.abstract_eval(*avals, **params)
+        if primitive.impl is None:
+            raise NotImplementedError(f"primitive {primitive.name} has no eager implementation")
+        out = primitive.impl(*values, **params)
+        if primitive.multiple_results:
+            return [wrap_output(o, a) for o, a in zip(out, out_avals)]
+        return wrap_output(out, out_avals)
+
+
+def wrap_output(value, aval):
+    """Wrap an impl's NumPy result, coercing it to the abstract dtype and
+    checking it has the abstract shape (an impl bug must not pass silently)."""
+    if type(value) is not np.ndarray or value.dtype != aval.dtype:
+        value = np.asarray(value, dtype=aval.dtype)
+    if value.shape != aval.shape:
+        raise AssertionError(f"impl produced shape {value.shape}, abstract_eval {aval.shape}")
+    return ArrayImpl(value, aval.weak_type)
+
+
+core.bottom_trace = core.trace_state.trace = EvalTrace()

@@ -1,0 +1,102 @@
+"""Staging a Python function into a jaxpr.
+
+``JaxprTrace`` records every primitive bound while it is current as an
+equation; its tracers know only their abstract value. Concrete arrays (and
+tracers of outer transformations) that the function closes over become
+constvars; 0-d constants are inlined as literals.
+"""
+
+import numpy as np
+
+from .. import core
+from ..array import ArrayImpl, to_canonical_numpy
+from ..config import config
+from ..core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, ShapedArray, Tracer, Var
+from ..errors import user_frame
+
+
+class JaxprTracer(Tracer):
+    __slots__ = ("_aval", "var")
+
+    def __init__(self, trace, aval, var):
+        self._trace = trace
+        self._aval = aval
+        self.var = var
+
+    @property
+    def aval(self):
+        return self._aval
+
+
+class JaxprTrace(core.Trace):
+    def __init__(self, description="make_jaxpr"):
+        super().__init__()
+        self.description = description
+        self.eqns = []
+        self.const_vars = {}   # id(value) -> Var
+        self.const_values = []  # keeps the values alive, in constvar order
+
+    def new_arg(self, aval):
+        return JaxprTracer(self, aval, Var(aval))
+
+    def to_atom(self, x):
+        if isinstance(x, JaxprTracer) and x._trace is self:
+            return x.var
+        if isinstance(x, Tracer):
+            core.check_tracer_alive(x)
+            return self._const_var(x, x.aval)
+        if type(x) is not ArrayImpl:
+            value, weak = to_canonical_numpy(x)
+            x = ArrayImpl(value, weak)
+        aval = x.aval
+        if not aval.shape:
+            return Literal(x, aval)
+        return self._const_var(x, aval.strip_weak_type() if aval.weak_type else aval)
+
+    def _const_var(self, value, aval):
+        var = self.const_vars.get(id(value))
+        if var is None:
+            var = self.const_vars[id(value)] = Var(aval)
+            self.const_values.append((var, value))
+        return var
+
+    def process_primitive(self, primitive, args, params):
+        atoms = [self.to_atom(x) for x in args]
+        out = primitive.abstract_eval(*[a.aval for a in atoms], **params)
+        out_avals = out if primitive.multiple_results else [out]
+        out_tracers = [self.new_arg(aval) for aval in out_avals]
+        self.eqns.append(JaxprEqn(atoms, [t.var for t in out_tracers], primitive, params, user_frame()))
+        return out_tracers if primitive.multiple_results else out_tracers[0]
+
+    def to_jaxpr(self, in_tracers, out_values):
+        outvars = [self.to_atom(x) for x in out_values]
+        constvars = [var for var, _ in self.const_values]
+        consts = [value for _, value in self.const_values]
+        jaxpr = Jaxpr(constvars, [t.var for t in in_tracers], outvars, self.eqns)
+        if config.numbax_check_jaxprs:
+            core.check_jaxpr(jaxpr)
+        return ClosedJaxpr(jaxpr, consts)
+
+
+def trace_to_jaxpr(fun, in_avals, description="make_jaxpr"):
+    """Stage ``fun`` (taking and returning flat lists of arrays) to a ClosedJaxpr."""
+    trace = JaxprTrace(description)
+    in_tracers = [trace.new_arg(aval) for aval in in_avals]
+    try:
+        with core.set_current_trace(trace):
+            outs = fun(*in_tracers)
+        return trace.to_jaxpr(in_tracers, outs)
+    finally:
+        trace.invalidate()
+
+
+def aval_of_argument(x):
+    """The abstract value a traced argument gets (Python scalars are weak)."""
+    if isinstance(x, ShapedArray):
+        return x
+    shape_dtype = getattr(x, "shape", None), getattr(x, "dtype", None)
+    if not isinstance(x, (core.Array, np.ndarray, np.generic, bool, int, float)) and None not in shape_dtype:
+        from .. import dtypes
+        return ShapedArray(shape_dtype[0], dtypes.canonicalize_dtype(shape_dtype[1]),
+                           getattr(x, "weak_type", False))
+    return core.get_aval(x)

@@ -1,0 +1,470 @@
+"""Elementwise primitives: math, comparisons, bitwise and shift ops, select,
+type conversion and iota. Each primitive is declared in one place with its
+NumPy impl and accepted dtypes; shapes broadcast within equal rank (sizes
+equal or 1) and rank-0 operands broadcast to anything, as in JAX's lax.
+"""
+
+import builtins
+
+import numpy as np
+import scipy.special
+
+from .. import dtypes
+from ..array import ArrayImpl
+from ..core import NumbaxTypeError, ShapedArray
+from ..dtypes import ALL, FLOATS, INTEGERS, NUMBERS, SIGNED, UNSIGNED, bool_
+from .utils import check_dtype, coerce_scalars, shape_error, standard_primitive
+
+INTS_AND_BOOL = INTEGERS + (bool_,)
+SIGNED_NUMBERS = SIGNED + FLOATS
+
+
+def broadcast_shapes_or_raise(prim_name, avals):
+    """The shape of an elementwise result: operands of rank 0 broadcast; the
+    rest must have equal rank with each dimension equal or 1."""
+    shapes = [a.shape for a in avals if a.shape]
+    if not shapes:
+        return ()
+    rank = len(shapes[0])
+    if any(len(s) != rank for s in shapes):
+        raise shape_error(prim_name, "requires operands of equal rank (or rank 0); use "
+                          "broadcast_in_dim / numbax.numpy broadcasting to align them", *avals)
+    out = []
+    for dims in zip(*shapes):
+        sizes = {d for d in dims if d != 1}
+        if len(sizes) > 1:
+            raise shape_error(prim_name, "got incompatible shapes for broadcasting: "
+                              + ", ".join(str(a.shape) for a in avals), *avals)
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
+
+
+def naryop(name, impl, allowed, result_dtype=None, weak_follows_inputs=True, nargs=None):
+    """Declare an elementwise primitive.
+
+    ``allowed``: dtypes accepted for the (common) operand dtype.
+    ``result_dtype``: fixed output dtype (e.g. bool for comparisons) or None
+    for "same as the operands". Weak results only when all operands are weak.
+    """
+    allowed = frozenset(allowed)
+
+    def abstract_eval(*avals, **params):
+        if nargs is not None and len(avals) != nargs:
+            raise NumbaxTypeError(f"{name} takes {nargs} operands, got {len(avals)}.")
+        dtype_set = {a.dtype for a in avals}
+        if len(dtype_set) > 1:
+            raise shape_error(name, "requires arguments to have the same dtypes; convert one with "
+                              "lax.convert_element_type or x.astype(...)", *avals)
+        check_dtype(name, avals[0], allowed)
+        shape = broadcast_shapes_or_raise(name, avals)
+        weak = weak_follows_inputs and all(a.weak_type for a in avals)
+        return ShapedArray(shape, result_dtype or avals[0].dtype, weak)
+
+    prim = standard_primitive(name, abstract_eval, impl)
+
+    def eager_fast_path(args, params):
+        # When every operand is a concrete array of one accepted dtype and one
+        # shape, the abstract rules hold trivially: run the impl directly.
+        first = args[0]
+        if type(first) is not ArrayImpl:
+            return None
+        value = first._value
+        dtype, shape, weak = value.dtype, value.shape, first.weak_type
+        if dtype not in allowed:
+            return None
+        values = [value]
+        for x in args[1:]:
+            if type(x) is not ArrayImpl:
+                return None
+            v = x._value
+            if v.dtype is not dtype or v.shape != shape:
+                return None
+            weak = weak and x.weak_type
+            values.append(v)
+        out = impl(*values, **params)
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        return ArrayImpl(out, weak and weak_follows_inputs)
+
+    prim.eager_fast_path = eager_fast_path
+    return prim
+
+
+def _ignoring_fp_errors(fun):
+    # Domain edges (log(0), x/0, sqrt(-1)) give inf/nan silently, as in JAX;
+    # NumPy would warn. errstate costs ~1us, so only ops that meet such edges
+    # in ordinary use pay for it.
+    def impl(*args, **params):
+        with np.errstate(all="ignore"):
+            return fun(*args, **params)
+    impl.__name__ = getattr(fun, "__name__", "impl")
+    return impl
+
+
+# --- unary math ------------------------------------------------------------------
+
+def _round_impl(x, rounding_method=0):
+    if rounding_method == 1:
+        return np.round(x)
+    truncated = np.trunc(x)
+    return np.where(np.abs(x - truncated) >= 0.5, truncated + np.sign(x), truncated).astype(x.dtype)
+
+
+def _logistic_impl(x):
+    return scipy.special.expit(x).astype(x.dtype, copy=False)
+
+
+def _integer_pow_impl(x, y):
+    if y == 0:
+        return np.ones_like(x)
+    base = np.reciprocal(x) if y < 0 else x
+    return np.power(base, builtins.abs(y)).astype(x.dtype, copy=False)
+
+
+def _scipy(fun):
+    return _ignoring_fp_errors(lambda x: fun(x).astype(x.dtype, copy=False))
+
+
+neg_p = naryop("neg", np.negative, NUMBERS, nargs=1)
+sign_p = naryop("sign", np.sign, NUMBERS, nargs=1)
+floor_p = naryop("floor", np.floor, FLOATS, nargs=1)
+ceil_p = naryop("ceil", np.ceil, FLOATS, nargs=1)
+round_p = naryop("round", _round_impl, FLOATS, nargs=1)
+is_finite_p = naryop("is_finite", np.isfinite, FLOATS, result_dtype=bool_,
+                     weak_follows_inputs=False, nargs=1)
+exp_p = naryop("exp", _ignoring_fp_errors(np.exp), FLOATS, nargs=1)
+exp2_p = naryop("exp2", _ignoring_fp_errors(np.exp2), FLOATS, nargs=1)
+log_p = naryop("log", _ignoring_fp_errors(np.log), FLOATS, nargs=1)
+log1p_p = naryop("log1p", _ignoring_fp_errors(np.log1p), FLOATS, nargs=1)
+expm1_p = naryop("expm1", _ignoring_fp_errors(np.expm1), FLOATS, nargs=1)
+tanh_p = naryop("tanh", np.tanh, FLOATS, nargs=1)
+logistic_p = naryop("logistic", _logistic_impl, FLOATS, nargs=1)
+sin_p = naryop("sin", np.sin, FLOATS, nargs=1)
+cos_p = naryop("cos", np.cos, FLOATS, nargs=1)
+tan_p = naryop("tan", _ignoring_fp_errors(np.tan), FLOATS, nargs=1)
+asin_p = naryop("asin", _ignoring_fp_errors(np.arcsin), FLOATS, nargs=1)
+acos_p = naryop("acos", _ignoring_fp_errors(np.arccos), FLOATS, nargs=1)
+atan_p = naryop("atan", np.arctan, FLOATS, nargs=1)
+sinh_p = naryop("sinh", _ignoring_fp_errors(np.sinh), FLOATS, nargs=1)
+cosh_p = naryop("cosh", _ignoring_fp_errors(np.cosh), FLOATS, nargs=1)
+asinh_p = naryop("asinh", np.arcsinh, FLOATS, nargs=1)
+acosh_p = naryop("acosh", _ignoring_fp_errors(np.arccosh), FLOATS, nargs=1)
+atanh_p = naryop("atanh", _ignoring_fp_errors(np.arctanh), FLOATS, nargs=1)
+sqrt_p = naryop("sqrt", _ignoring_fp_errors(np.sqrt), FLOATS, nargs=1)
+rsqrt_p = naryop("rsqrt", _ignoring_fp_errors(lambda x: np.reciprocal(np.sqrt(x))), FLOATS, nargs=1)
+cbrt_p = naryop("cbrt", np.cbrt, FLOATS, nargs=1)
+square_p = naryop("square", np.square, NUMBERS, nargs=1)
+abs_p = naryop("abs", np.abs, NUMBERS, nargs=1)
+not_p = naryop("not", np.invert, INTS_AND_BOOL, nargs=1)
+erf_p = naryop("erf", _scipy(scipy.special.erf), FLOATS, nargs=1)
+erfc_p = naryop("erfc", _scipy(scipy.special.erfc), FLOATS, nargs=1)
+erf_inv_p = naryop("erf_inv", _scipy(scipy.special.erfinv), FLOATS, nargs=1)
+lgamma_p = naryop("lgamma", _scipy(scipy.special.gammaln), FLOATS, nargs=1)
+digamma_p = naryop("digamma", _scipy(scipy.special.digamma), FLOATS, nargs=1)
+integer_pow_p = naryop("integer_pow", _ignoring_fp_errors(_integer_pow_impl), NUMBERS, nargs=1)
+population_count_p = naryop("population_count", lambda x: np.bitwise_count(x).astype(x.dtype),
+                            INTEGERS, nargs=1)
+
+
+# --- binary math -------------------------------------------------------------------
+
+def _div_impl(x, y):
+    if x.dtype.kind == "f":
+        return np.divide(x, y)
+    # lax.div on integers rounds toward zero (C semantics), unlike NumPy's //.
+    quotient = np.floor_divide(x, y)
+    remainder = np.remainder(x, y)
+    fix = (remainder != 0) & ((x < 0) != (y < 0)) if x.dtype.kind == "i" else False
+    return (quotient + fix).astype(x.dtype, copy=False)
+
+
+def _pow_impl(x, y):
+    return np.power(x, y)
+
+
+add_p = naryop("add", np.add, NUMBERS, nargs=2)
+sub_p = naryop("sub", np.subtract, NUMBERS, nargs=2)
+mul_p = naryop("mul", np.multiply, NUMBERS, nargs=2)
+div_p = naryop("div", _ignoring_fp_errors(_div_impl), NUMBERS, nargs=2)
+rem_p = naryop("rem", _ignoring_fp_errors(np.fmod), NUMBERS, nargs=2)
+pow_p = naryop("pow", _ignoring_fp_errors(_pow_impl), FLOATS, nargs=2)
+max_p = naryop("max", np.maximum, ALL, nargs=2)
+min_p = naryop("min", np.minimum, ALL, nargs=2)
+atan2_p = naryop("atan2", np.arctan2, FLOATS, nargs=2)
+nextafter_p = naryop("nextafter", np.nextafter, FLOATS, nargs=2)
+and_p = naryop("and", np.bitwise_and, INTS_AND_BOOL, nargs=2)
+or_p = naryop("or", np.bitwise_or, INTS_AND_BOOL, nargs=2)
+xor_p = naryop("xor", np.bitwise_xor, INTS_AND_BOOL, nargs=2)
+
+
+def _comparison(name, impl):
+    return naryop(name, impl, ALL, result_dtype=bool_, weak_follows_inputs=False, nargs=2)
+
+
+eq_p = _comparison("eq", np.equal)
+ne_p = _comparison("ne", np.not_equal)
+lt_p = _comparison("lt", np.less)
+le_p = _comparison("le", np.less_equal)
+gt_p = _comparison("gt", np.greater)
+ge_p = _comparison("ge", np.greater_equal)
+
+
+# Shifts by an amount outside [0, bits) give 0 (or the sign for arithmetic
+# right shifts), as XLA defines them; NumPy leaves that to the C compiler.
+def _shift_left_impl(x, y):
+    bits = x.dtype.itemsize * 8
+    in_range = (y >= 0) & (y < bits)
+    return np.where(in_range, np.left_shift(x, np.where(in_range, y, 0)), 0).astype(x.dtype, copy=False)
+
+
+def _shift_right_arithmetic_impl(x, y):
+    bits = x.dtype.itemsize * 8
+    amount = np.where((y >= 0) & (y < bits), y, bits - 1)
+    if x.dtype.kind == "u":
+        return _shift_right_logical_impl(x, y)
+    return np.right_shift(x, amount).astype(x.dtype, copy=False)
+
+
+def _shift_right_logical_impl(x, y):
+    bits = x.dtype.itemsize * 8
+    unsigned = np.dtype(f"u{x.dtype.itemsize}")
+    in_range = (y >= 0) & (y < bits)
+    # Same-width casts between signed and unsigned wrap modulo 2**bits, so
+    # they reinterpret the bits.
+    shifted = np.right_shift(x.astype(unsigned), np.where(in_range, y, 0).astype(unsigned))
+    return np.where(in_range, shifted, 0).astype(unsigned).astype(x.dtype)
+
+
+shift_left_p = naryop("shift_left", _shift_left_impl, INTEGERS, nargs=2)
+shift_right_arithmetic_p = naryop("shift_right_arithmetic", _shift_right_arithmetic_impl, INTEGERS, nargs=2)
+shift_right_logical_p = naryop("shift_right_logical", _shift_right_logical_impl, INTEGERS, nargs=2)
+
+
+# --- select_n and clamp ---------------------------------------------------------------
+
+def _select_n_abstract_eval(which, *cases):
+    if not cases:
+        raise NumbaxTypeError("select_n requires at least one case.")
+    if which.dtype != bool_ and which.dtype not in (dtypes.int32, dtypes.uint32, dtypes.int64, dtypes.uint64):
+        raise shape_error("select_n", "requires a bool or int32 predicate", which)
+    if which.dtype == bool_ and len(cases) > 2:
+        raise shape_error("select_n", "with a bool predicate takes at most two cases", which, *cases)
+    if len({c.dtype for c in cases}) > 1:
+        raise shape_error("select_n", "requires all cases to have the same dtype", *cases)
+    if len({c.shape for c in cases}) > 1:
+        raise shape_error("select_n", "requires all cases to have the same shape", *cases)
+    if which.shape and which.shape != cases[0].shape:
+        raise shape_error("select_n", "requires the predicate to be a scalar or have the "
+                          "cases' shape", which, *cases)
+    return ShapedArray(cases[0].shape, cases[0].dtype, all(c.weak_type for c in cases))
+
+
+def _select_n_impl(which, *cases):
+    if len(cases) == 1:
+        return cases[0]
+    if which.dtype == bool_:
+        return np.where(which, cases[1], cases[0])
+    return np.choose(np.clip(which, 0, len(cases) - 1), cases)
+
+
+select_n_p = standard_primitive("select_n", _select_n_abstract_eval, _select_n_impl)
+
+
+def _clamp_abstract_eval(lo, x, hi):
+    if len({lo.dtype, x.dtype, hi.dtype}) > 1:
+        raise shape_error("clamp", "requires min, operand and max to share a dtype", lo, x, hi)
+    for bound in (lo, hi):
+        if bound.shape and bound.shape != x.shape:
+            raise shape_error("clamp", "requires min and max to be scalars or have the "
+                              "operand's shape", lo, x, hi)
+    return ShapedArray(x.shape, x.dtype, x.weak_type)
+
+
+clamp_p = standard_primitive("clamp", _clamp_abstract_eval,
+                             lambda lo, x, hi: np.minimum(np.maximum(x, lo), hi))
+
+
+# --- conversions and iota ---------------------------------------------------------------
+
+def _convert_element_type_abstract_eval(x, new_dtype, weak_type):
+    return ShapedArray(x.shape, new_dtype, weak_type)
+
+
+def _convert_element_type_impl(x, new_dtype, weak_type):
+    if x.dtype.kind == "f" and np.dtype(new_dtype).kind in "iu":
+        # float -> int truncates toward zero; NaN gives 0 and out-of-range
+        # values saturate, as XLA does (NumPy's result there is undefined).
+        info = np.iinfo(new_dtype)
+        with np.errstate(all="ignore"):
+            clipped = np.clip(np.nan_to_num(np.trunc(x), nan=0.0), info.min, info.max)
+            return np.where(clipped >= float(info.max), info.max, clipped.astype(new_dtype)).astype(new_dtype)
+    if np.dtype(new_dtype) == bool_:
+        return x != 0
+    return x.astype(new_dtype)
+
+
+convert_element_type_p = standard_primitive(
+    "convert_element_type", _convert_element_type_abstract_eval, _convert_element_type_impl)
+
+
+def _bitcast_convert_type_abstract_eval(x, new_dtype):
+    old, new = x.dtype.itemsize, np.dtype(new_dtype).itemsize
+    if old == new:
+        return ShapedArray(x.shape, new_dtype)
+    if old > new:
+        if old % new:
+            raise shape_error("bitcast_convert_type", f"cannot convert to {new_dtype}", x)
+        return ShapedArray(x.shape + (old // new,), new_dtype)
+    if not x.shape or x.shape[-1] != new // old:
+        raise shape_error("bitcast_convert_type", f"to the wider {np.dtype(new_dtype).name} needs a "
+                          f"last axis of size {new // old}", x)
+    return ShapedArray(x.shape[:-1], new_dtype)
+
+
+def _bitcast_convert_type_impl(x, new_dtype):
+    new_dtype = np.dtype(new_dtype)
+    old, new = x.dtype.itemsize, new_dtype.itemsize
+    contiguous = np.ascontiguousarray(x)
+    if old > new:
+        return contiguous.reshape(x.shape + (1,)).view(new_dtype).reshape(x.shape + (old // new,))
+    return contiguous.view(new_dtype).reshape(x.shape[:-1] if old < new else x.shape)
+
+
+bitcast_convert_type_p = standard_primitive(
+    "bitcast_convert_type", _bitcast_convert_type_abstract_eval, _bitcast_convert_type_impl)
+
+
+def _iota_abstract_eval(*, dtype, shape, dimension):
+    if not 0 <= dimension < len(shape):
+        raise NumbaxTypeError(f"iota: dimension {dimension} is out of range for shape {shape}.")
+    return ShapedArray(shape, dtype)
+
+
+def _iota_impl(*, dtype, shape, dimension):
+    line = np.arange(shape[dimension], dtype=dtype)
+    return np.broadcast_to(line.reshape([-1 if d == dimension else 1 for d in range(len(shape))]), shape)
+
+
+iota_p = standard_primitive("iota", _iota_abstract_eval, _iota_impl)
+
+
+# --- public wrappers ---------------------------------------------------------------------
+
+def _unary(prim):
+    def op(x):
+        return prim.bind(*coerce_scalars(x))
+    op.__name__ = prim.name
+    op.__doc__ = (f"Elementwise ``{prim.name}``: array of any shape -> same shape and dtype"
+                  f"{' (bool)' if prim in (is_finite_p,) else ''}.")
+    return op
+
+
+def _binary(prim):
+    def op(x, y):
+        return prim.bind(*coerce_scalars(x, y))
+    op.__name__ = prim.name
+    op.__doc__ = (f"Elementwise ``{prim.name}`` of two arrays of one dtype; shapes must have equal "
+                  "rank with sizes equal or 1 (or be rank 0). Python scalars take the array's dtype.")
+    return op
+
+
+neg, sign, floor, ceil, is_finite = map(_unary, (neg_p, sign_p, floor_p, ceil_p, is_finite_p))
+exp, exp2, log, log1p, expm1 = map(_unary, (exp_p, exp2_p, log_p, log1p_p, expm1_p))
+tanh, logistic, sin, cos, tan = map(_unary, (tanh_p, logistic_p, sin_p, cos_p, tan_p))
+asin, acos, atan, sinh, cosh = map(_unary, (asin_p, acos_p, atan_p, sinh_p, cosh_p))
+asinh, acosh, atanh, sqrt, rsqrt = map(_unary, (asinh_p, acosh_p, atanh_p, sqrt_p, rsqrt_p))
+cbrt, square, abs, bitwise_not = map(_unary, (cbrt_p, square_p, abs_p, not_p))  # noqa: A001
+erf, erfc, erf_inv, lgamma, digamma = map(_unary, (erf_p, erfc_p, erf_inv_p, lgamma_p, digamma_p))
+population_count = _unary(population_count_p)
+add, sub, mul, div, rem, pow = map(_binary, (add_p, sub_p, mul_p, div_p, rem_p, pow_p))  # noqa: A001
+max, min, atan2, nextafter = map(_binary, (max_p, min_p, atan2_p, nextafter_p))  # noqa: A001
+bitwise_and, bitwise_or, bitwise_xor = map(_binary, (and_p, or_p, xor_p))
+eq, ne, lt, le, gt, ge = map(_binary, (eq_p, ne_p, lt_p, le_p, gt_p, ge_p))
+shift_left, shift_right_arithmetic, shift_right_logical = map(
+    _binary, (shift_left_p, shift_right_arithmetic_p, shift_right_logical_p))
+
+
+class RoundingMethod:
+    AWAY_FROM_ZERO = 0
+    TO_NEAREST_EVEN = 1
+
+
+def round(x, rounding_method=RoundingMethod.AWAY_FROM_ZERO):  # noqa: A001
+    """Round to integral values; ``rounding_method`` 0 rounds halves away from
+    zero (the default, as XLA), 1 to nearest even. Same shape and dtype."""
+    return round_p.bind(*coerce_scalars(x), rounding_method=int(rounding_method))
+
+
+def integer_pow(x, y):
+    """``x ** y`` for a static Python int ``y`` (negative only for floats)."""
+    if not isinstance(y, (int, np.integer)):
+        raise TypeError(f"integer_pow: the exponent y must be a Python int, got {type(y).__name__}; "
+                        "use lax.pow for array exponents.")
+    (x,) = coerce_scalars(x)
+    if y < 0 and not dtypes.is_float(x.dtype):
+        raise TypeError(f"integer_pow: a negative exponent ({y}) needs a float operand, got {x.dtype}.")
+    return integer_pow_p.bind(x, y=int(y))
+
+
+def select_n(which, *cases):
+    """``cases[which]`` elementwise: ``which`` is bool (2 cases) or int32 (any
+    number, clamped), a scalar or of the cases' shape."""
+    return select_n_p.bind(*coerce_scalars(which), *coerce_scalars(*cases))
+
+
+def select(pred, on_true, on_false):
+    """``on_true`` where ``pred`` else ``on_false`` (JAX's older name for select_n)."""
+    return select_n(pred, on_false, on_true)
+
+
+def clamp(min, x, max):  # noqa: A002
+    """``x`` limited to ``[min, max]``; bounds are scalars or of ``x``'s shape."""
+    lo, x, hi = coerce_scalars(min, x, max)
+    return clamp_p.bind(lo, x, hi)
+
+
+def convert_element_type(operand, new_dtype, weak_type=False):
+    """Cast to ``new_dtype`` (canonicalized by the x64 flag); same shape.
+    Float-to-int conversion truncates toward zero and saturates."""
+    new_dtype = dtypes.canonicalize_dtype(new_dtype)
+    if not isinstance(operand, (ArrayImpl,)) and not hasattr(operand, "aval"):
+        value = np.asarray(operand)
+        return ArrayImpl(_convert_element_type_impl(value, new_dtype, weak_type)
+                         if value.dtype != new_dtype else value.astype(new_dtype), bool(weak_type))
+    aval = operand.aval
+    if aval.dtype == new_dtype and aval.weak_type == bool(weak_type):
+        return operand
+    return convert_element_type_p.bind(operand, new_dtype=new_dtype, weak_type=bool(weak_type))
+
+
+def bitcast_convert_type(operand, new_dtype):
+    """Reinterpret the bits as ``new_dtype``. Equal widths keep the shape; a
+    narrower type adds a trailing axis, a wider one consumes it."""
+    (operand,) = coerce_scalars(operand)
+    new_dtype = dtypes.canonicalize_dtype(new_dtype)
+    if operand.dtype == new_dtype:
+        return operand
+    return bitcast_convert_type_p.bind(operand, new_dtype=new_dtype)
+
+
+def iota(dtype, size):
+    """``[0, 1, ..., size-1]`` of ``dtype``: shape ``(size,)``."""
+    return iota_p.bind(dtype=dtypes.canonicalize_dtype(dtype), shape=(int(size),), dimension=0)
+
+
+def broadcasted_iota(dtype, shape, dimension):
+    """An array of ``shape`` counting along ``dimension``."""
+    shape = tuple(int(d) for d in shape)
+    return iota_p.bind(dtype=dtypes.canonicalize_dtype(dtype), shape=shape, dimension=int(dimension) % len(shape))
+
+
+__all__ = [
+    "neg", "sign", "floor", "ceil", "round", "is_finite", "exp", "exp2", "log", "log1p", "expm1",
+    "tanh", "logistic", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
+    "atanh", "sqrt", "rsqrt", "cbrt", "square", "abs", "bitwise_not", "erf", "erfc", "erf_inv",
+    "lgamma", "digamma", "population_count", "integer_pow", "add", "sub", "mul", "div", "rem", "pow",
+    "max", "min", "atan2", "nextafter", "bitwise_and", "bitwise_or", "bitwise_xor", "eq", "ne", "lt",
+    "le", "gt", "ge", "shift_left", "shift_right_arithmetic", "shift_right_logical", "select_n",
+    "select", "clamp", "convert_element_type", "bitcast_convert_type", "iota", "broadcasted_iota",
+    "RoundingMethod",
+]

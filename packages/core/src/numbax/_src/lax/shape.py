@@ -1,0 +1,312 @@
+"""Shape primitives: broadcast_in_dim, reshape, transpose, squeeze, rev,
+slice, concatenate, pad. Rule functions sit right below each primitive."""
+
+import builtins
+
+import numpy as np
+
+from ..core import ShapedArray
+from .utils import canonical_axes, coerce_scalars, shape_error, standard_primitive
+
+
+def _static_shape(shape, what="shape"):
+    try:
+        out = tuple(int(d) for d in (shape if isinstance(shape, (tuple, list)) else (shape,)))
+    except TypeError:
+        raise TypeError(f"{what} must be a tuple of Python ints, got {shape!r}; shapes are static "
+                        "in numbax, so they cannot depend on traced values.") from None
+    if any(d < 0 for d in out):
+        raise ValueError(f"{what} {out} has a negative dimension.")
+    return out
+
+
+_py_slice = builtins.slice  # this module defines lax.slice
+
+
+# --- broadcast_in_dim ---------------------------------------------------------------
+
+def _broadcast_in_dim_abstract_eval(x, *, shape, broadcast_dimensions):
+    if len(broadcast_dimensions) != x.ndim:
+        raise shape_error("broadcast_in_dim", f"needs one broadcast dimension per operand axis, got "
+                          f"broadcast_dimensions={broadcast_dimensions} for target shape {shape}", x)
+    if list(broadcast_dimensions) != sorted(set(broadcast_dimensions)) or \
+            any(not 0 <= d < len(shape) for d in broadcast_dimensions):
+        raise shape_error("broadcast_in_dim", f"needs strictly increasing broadcast_dimensions within "
+                          f"range, got {broadcast_dimensions} for target shape {shape}", x)
+    for axis, dim in enumerate(broadcast_dimensions):
+        if x.shape[axis] not in (1, shape[dim]):
+            raise shape_error("broadcast_in_dim", f"cannot broadcast axis {axis} (size {x.shape[axis]}) "
+                              f"to size {shape[dim]} of target shape {shape}", x)
+    return ShapedArray(shape, x.dtype, x.weak_type)
+
+
+def _broadcast_in_dim_impl(x, *, shape, broadcast_dimensions):
+    expanded = [1] * len(shape)
+    for axis, dim in enumerate(broadcast_dimensions):
+        expanded[dim] = x.shape[axis]
+    return np.broadcast_to(x.reshape(expanded), shape)
+
+
+broadcast_in_dim_p = standard_primitive("broadcast_in_dim", _broadcast_in_dim_abstract_eval,
+                                        _broadcast_in_dim_impl)
+
+
+def broadcast_in_dim(operand, shape, broadcast_dimensions):
+    """Place ``operand``'s axis i at axis ``broadcast_dimensions[i]`` of an array
+    of ``shape``, repeating it along the other axes (size-1 axes stretch)."""
+    (operand,) = coerce_scalars(operand)
+    shape = _static_shape(shape)
+    broadcast_dimensions = tuple(int(d) for d in broadcast_dimensions)
+    if operand.shape == shape and broadcast_dimensions == tuple(range(len(shape))):
+        return operand
+    return broadcast_in_dim_p.bind(operand, shape=shape, broadcast_dimensions=broadcast_dimensions)
+
+
+def broadcast(operand, sizes):
+    """Add leading axes of ``sizes``: result shape ``sizes + operand.shape``."""
+    (operand,) = coerce_scalars(operand)
+    sizes = _static_shape(sizes, "sizes")
+    dims = tuple(range(len(sizes), len(sizes) + operand.ndim))
+    return broadcast_in_dim(operand, sizes + tuple(operand.shape), dims)
+
+
+def broadcast_to_rank(x, rank):
+    """Add leading size-1 axes until ``x`` has ``rank`` axes."""
+    (x,) = coerce_scalars(x)
+    if x.ndim >= rank:
+        return x
+    shape = (1,) * (rank - x.ndim) + tuple(x.shape)
+    return broadcast_in_dim(x, shape, tuple(range(rank - x.ndim, rank)))
+
+
+# --- reshape ---------------------------------------------------------------------------
+
+def _reshape_abstract_eval(x, *, new_sizes, dimensions):
+    if int(np.prod(new_sizes, dtype=np.int64)) != x.size:
+        raise shape_error("reshape", f"cannot reshape {x.size} elements into shape {new_sizes}", x)
+    if dimensions is not None and sorted(dimensions) != list(range(x.ndim)):
+        raise shape_error("reshape", f"dimensions={dimensions} must be a permutation of the axes", x)
+    return ShapedArray(new_sizes, x.dtype, x.weak_type)
+
+
+def _reshape_impl(x, *, new_sizes, dimensions):
+    if dimensions is not None:
+        x = np.transpose(x, dimensions)
+    return x.reshape(new_sizes)
+
+
+reshape_p = standard_primitive("reshape", _reshape_abstract_eval, _reshape_impl)
+
+
+def reshape(operand, new_sizes, dimensions=None):
+    """Reshape to ``new_sizes`` (static ints, no -1), optionally transposing by
+    ``dimensions`` first."""
+    (operand,) = coerce_scalars(operand)
+    new_sizes = _static_shape(new_sizes, "new_sizes")
+    dims = None if dimensions is None or tuple(dimensions) == tuple(range(operand.ndim)) \
+        else tuple(int(d) for d in dimensions)
+    if dims is None and tuple(operand.shape) == new_sizes:
+        return operand
+    return reshape_p.bind(operand, new_sizes=new_sizes, dimensions=dims)
+
+
+# --- transpose, squeeze, expand_dims, rev --------------------------------------------------
+
+def _transpose_abstract_eval(x, *, permutation):
+    if sorted(permutation) != list(range(x.ndim)):
+        raise shape_error("transpose", f"permutation {permutation} is not a permutation of the "
+                          f"{x.ndim} axes", x)
+    return ShapedArray(tuple(x.shape[p] for p in permutation), x.dtype, x.weak_type)
+
+
+transpose_p = standard_primitive("transpose", _transpose_abstract_eval,
+                                 lambda x, *, permutation: np.transpose(x, permutation))
+
+
+def transpose(operand, permutation):
+    """Permute axes: result axis i is ``operand`` axis ``permutation[i]``."""
+    (operand,) = coerce_scalars(operand)
+    permutation = tuple(int(p) for p in permutation)
+    if permutation == tuple(range(operand.ndim)):
+        return operand
+    return transpose_p.bind(operand, permutation=permutation)
+
+
+def _squeeze_abstract_eval(x, *, dimensions):
+    for d in dimensions:
+        if x.shape[d] != 1:
+            raise shape_error("squeeze", f"can only remove axes of size 1, axis {d} has size {x.shape[d]}", x)
+    return ShapedArray(tuple(s for i, s in enumerate(x.shape) if i not in dimensions), x.dtype, x.weak_type)
+
+
+squeeze_p = standard_primitive("squeeze", _squeeze_abstract_eval,
+                               lambda x, *, dimensions: np.squeeze(x, dimensions))
+
+
+def squeeze(array, dimensions):
+    """Remove the size-1 axes ``dimensions``."""
+    (array,) = coerce_scalars(array)
+    dimensions = canonical_axes(dimensions, array.ndim, "squeeze")
+    if not dimensions:
+        return array
+    return squeeze_p.bind(array, dimensions=dimensions)
+
+
+def expand_dims(array, dimensions):
+    """Insert size-1 axes at ``dimensions`` (positions in the result)."""
+    (array,) = coerce_scalars(array)
+    ndim_out = array.ndim + len(dimensions)
+    dims = canonical_axes(dimensions, ndim_out, "expand_dims")
+    shape = list(array.shape)
+    for d in dims:
+        shape.insert(d, 1)
+    kept = tuple(i for i in range(ndim_out) if i not in dims)
+    return broadcast_in_dim(array, tuple(shape), kept)
+
+
+def _rev_abstract_eval(x, *, dimensions):
+    canonical_axes(dimensions, x.ndim, "rev")
+    return x
+
+
+rev_p = standard_primitive("rev", _rev_abstract_eval, lambda x, *, dimensions: np.flip(x, dimensions))
+
+
+def rev(operand, dimensions):
+    """Reverse the order of elements along ``dimensions``."""
+    (operand,) = coerce_scalars(operand)
+    dimensions = canonical_axes(dimensions, operand.ndim, "rev")
+    if not dimensions:
+        return operand
+    return rev_p.bind(operand, dimensions=dimensions)
+
+
+# --- slice, concatenate, pad ------------------------------------------------------------------
+
+def _slice_abstract_eval(x, *, start_indices, limit_indices, strides):
+    if not len(start_indices) == len(limit_indices) == x.ndim:
+        raise shape_error("slice", f"needs start/limit indices for each of the {x.ndim} axes, got "
+                          f"start_indices={start_indices} limit_indices={limit_indices}", x)
+    strides = strides or (1,) * x.ndim
+    shape = []
+    for start, limit, stride, size in zip(start_indices, limit_indices, strides, x.shape):
+        if not 0 <= start <= limit <= size or stride < 1:
+            raise shape_error("slice", f"got start_indices={start_indices} limit_indices={limit_indices} "
+                              f"strides={strides}, which do not lie within the operand", x)
+        shape.append(-(-(limit - start) // stride))
+    return ShapedArray(tuple(shape), x.dtype, x.weak_type)
+
+
+def _slice_impl(x, *, start_indices, limit_indices, strides):
+    strides = strides or (1,) * x.ndim
+    return x[tuple(slice(s, e, st) for s, e, st in zip(start_indices, limit_indices, strides))]
+
+
+slice_p = standard_primitive("slice", _slice_abstract_eval, _slice_impl)
+
+
+def slice(operand, start_indices, limit_indices, strides=None):  # noqa: A001
+    """Static slice ``operand[start:limit:stride]`` per axis (non-negative, in bounds)."""
+    (operand,) = coerce_scalars(operand)
+    start = tuple(int(i) for i in start_indices)
+    limit = tuple(int(i) for i in limit_indices)
+    strides = None if strides is None or all(s == 1 for s in strides) else tuple(int(s) for s in strides)
+    if start == (0,) * operand.ndim and limit == tuple(operand.shape) and strides is None:
+        return operand
+    return slice_p.bind(operand, start_indices=start, limit_indices=limit, strides=strides)
+
+
+def slice_in_dim(operand, start_index, limit_index, stride=1, axis=0):
+    """``slice`` along one ``axis``; None and negative bounds count as in Python."""
+    (operand,) = coerce_scalars(operand)
+    axis = canonical_axes(axis, operand.ndim, "slice_in_dim")[0]
+    start, limit, stride = _py_slice(start_index, limit_index, stride).indices(operand.shape[axis])
+    starts = [0] * operand.ndim
+    limits = list(operand.shape)
+    strides = [1] * operand.ndim
+    starts[axis], limits[axis], strides[axis] = start, max(limit, start), stride
+    return slice(operand, starts, limits, strides)
+
+
+
+
+def _concatenate_abstract_eval(*operands, dimension):
+    first = operands[0]
+    if not 0 <= dimension < first.ndim:
+        raise shape_error("concatenate", f"dimension {dimension} is out of range", *operands)
+    if len({o.dtype for o in operands}) > 1:
+        raise shape_error("concatenate", "requires operands of one dtype", *operands)
+    for o in operands:
+        if o.ndim != first.ndim or any(a != b for i, (a, b) in enumerate(zip(o.shape, first.shape))
+                                       if i != dimension):
+            raise shape_error("concatenate", f"requires equal shapes except along dimension {dimension}",
+                              *operands)
+    shape = list(first.shape)
+    shape[dimension] = sum(o.shape[dimension] for o in operands)
+    return ShapedArray(tuple(shape), first.dtype, all(o.weak_type for o in operands))
+
+
+concatenate_p = standard_primitive("concatenate", _concatenate_abstract_eval,
+                                   lambda *xs, dimension: np.concatenate(xs, axis=dimension))
+
+
+def concatenate(operands, dimension):
+    """Join arrays of one dtype and rank along ``dimension``."""
+    operands = coerce_scalars(*operands)
+    if not operands:
+        raise ValueError("concatenate needs at least one operand.")
+    if len(operands) == 1:
+        return operands[0]
+    return concatenate_p.bind(*operands, dimension=int(dimension))
+
+
+def _pad_abstract_eval(x, padding_value, *, padding_config):
+    if padding_value.shape:
+        raise shape_error("pad", "requires a scalar padding value", x, padding_value)
+    if padding_value.dtype != x.dtype:
+        raise shape_error("pad", "requires the padding value to have the operand's dtype", x, padding_value)
+    if len(padding_config) != x.ndim:
+        raise shape_error("pad", f"needs one (low, high, interior) triple per axis, got {padding_config}", x)
+    shape = []
+    for (lo, hi, interior), size in zip(padding_config, x.shape):
+        if interior < 0:
+            raise shape_error("pad", f"interior padding must be >= 0, got {padding_config}", x)
+        out = lo + hi + size + max(size - 1, 0) * interior
+        if out < 0:
+            raise shape_error("pad", f"padding {padding_config} removes more than the whole axis", x)
+        shape.append(out)
+    return ShapedArray(tuple(shape), x.dtype, x.weak_type)
+
+
+def _pad_impl(x, padding_value, *, padding_config):
+    # Interior padding first, then edges; negative edges crop.
+    shape = [size + max(size - 1, 0) * interior for (_, _, interior), size in zip(padding_config, x.shape)]
+    out = np.full(shape, padding_value, dtype=x.dtype)
+    out[tuple(_py_slice(None, None, interior + 1) for _, _, interior in padding_config)] = x
+    widths = [(max(lo, 0), max(hi, 0)) for lo, hi, _ in padding_config]
+    out = np.pad(out, widths, constant_values=padding_value)
+    crop = tuple(_py_slice(-min(lo, 0), out.shape[i] + min(hi, 0)) for i, (lo, hi, _) in enumerate(padding_config))
+    return out[crop]
+
+
+pad_p = standard_primitive("pad", _pad_abstract_eval, _pad_impl)
+
+
+def pad(operand, padding_value, padding_config):
+    """Pad each axis by ``(low, high, interior)`` elements of ``padding_value``
+    (negative low/high crop)."""
+    operand, padding_value = coerce_scalars(operand, padding_value)
+    config = tuple((int(lo), int(hi), int(interior)) for lo, hi, interior in padding_config)
+    return pad_p.bind(operand, padding_value, padding_config=config)
+
+
+def collapse(operand, start_dimension, stop_dimension=None):
+    """Merge axes ``start_dimension:stop_dimension`` into one."""
+    (operand,) = coerce_scalars(operand)
+    stop = operand.ndim if stop_dimension is None else stop_dimension
+    size = int(np.prod(operand.shape[start_dimension:stop], dtype=np.int64))
+    return reshape(operand, tuple(operand.shape[:start_dimension]) + (size,) + tuple(operand.shape[stop:]))
+
+
+__all__ = ["broadcast_in_dim", "broadcast", "broadcast_to_rank", "reshape", "transpose", "squeeze",
+           "expand_dims", "rev", "slice", "slice_in_dim", "concatenate", "pad", "collapse"]

@@ -1,0 +1,3 @@
+"""``numbax.scipy`` (≈ ``jax.scipy``)."""
+
+from numbax.scipy import special as special  # noqa: F401
