@@ -40,6 +40,8 @@ class ArrayImpl(Array):
         dtype_name = self.dtype.name
         if self.size == 0:
             body = f"[], shape={self.shape}"
+        elif self.ndim == 0:
+            body = str(self._value[()])  # NumPy's shortest round-trip digits, as JAX prints
         else:
             body = np.array2string(self._value, separator=", ", prefix=prefix)
         weak = ", weak_type=True" if self.weak_type else ""

@@ -33,8 +33,8 @@ class ShapedArray:
     __slots__ = ("shape", "dtype", "weak_type")
 
     def __init__(self, shape, dtype, weak_type=False):
-        self.shape = tuple(int(d) for d in shape)
-        self.dtype = np.dtype(dtype)
+        self.shape = shape if type(shape) is tuple else tuple(int(d) for d in shape)
+        self.dtype = dtype if type(dtype) is np.dtype or isinstance(dtype, np.dtype) else np.dtype(dtype)
         self.weak_type = bool(weak_type)
 
     ndim = property(lambda self: len(self.shape))
@@ -110,7 +110,12 @@ class Primitive:
         return self.name
 
     def bind(self, *args, **params):
-        return trace_state.trace.process_primitive(self, args, params)
+        trace = trace_state.trace
+        if trace.is_eager and self.eager_fast_path is not None:
+            out = self.eager_fast_path(args, params)
+            if out is not None:
+                return out
+        return trace.process_primitive(self, args, params)
 
     def def_impl(self, impl):
         self.impl = impl
@@ -159,6 +164,8 @@ def shape_error(prim_name, message, *avals):
 class Trace:
     """Base class of transformations. Subclasses implement ``process_primitive``
     (and, for higher-order primitives, whatever their rules need)."""
+
+    is_eager = False  # only the EvalTrace at the bottom computes values directly
 
     def __init__(self):
         self.is_valid = True
@@ -466,7 +473,7 @@ def _has_subjaxpr(eqn):
 def _pp_jaxpr_lines(jaxpr, namer, indent, force_multiline=False):
     consts = " ".join(namer.binder(v) for v in jaxpr.constvars)
     ins = " ".join(namer.binder(v) for v in jaxpr.invars)
-    head = f"{{ lambda {consts}{' ' if consts else ''}; {ins}. let"
+    head = f"{{ lambda {consts}; {ins}. let"
     eqns = [pp_eqn(e, namer, indent) for e in jaxpr.eqns]
     outs = ", ".join(namer(v) for v in jaxpr.outvars)
     tail = f"in ({outs}{',' if len(jaxpr.outvars) == 1 else ''}) }}"

@@ -149,12 +149,22 @@ def result_type_with_weak(*dtypes_and_weak):
 
     Returns ``(dtype, weak_type)``: the result is weak only if every input was
     weak of the same kind (e.g. two Python floats)."""
-    return _result_type_cached(tuple((np.dtype(d), bool(w)) for d, w in dtypes_and_weak),
-                               config.x64_enabled)
+    try:
+        return _result_type_cached(dtypes_and_weak, config.x64_enabled)
+    except TypeError:  # unhashable: dtypes given as names or types
+        return _result_type_cached(tuple((np.dtype(d), bool(w)) for d, w in dtypes_and_weak),
+                                   config.x64_enabled)
 
 
 def dtype_and_weak_of(x):
     """``(dtype, weak_type)`` of an array, tracer, NumPy value or Python scalar."""
+    kind = type(x)
+    if kind is float:
+        return default_float_dtype(), True
+    if kind is int:
+        return default_int_dtype(), True
+    if kind is bool:
+        return bool_, False
     aval = getattr(x, "aval", None)
     if aval is not None:
         return aval.dtype, aval.weak_type

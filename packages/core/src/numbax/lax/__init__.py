@@ -8,4 +8,4 @@ from numbax._src.lax.cumulative import *  # noqa: F401,F403
 from numbax._src.lax.sort import *  # noqa: F401,F403
 from numbax._src.lax.dot import *  # noqa: F401,F403
 from numbax._src.lax.conv import *  # noqa: F401,F403
-from numbax._src.lax.linalg import *  # noqa: F401,F403
+from numbax.lax import linalg as linalg  # noqa: F401,E402

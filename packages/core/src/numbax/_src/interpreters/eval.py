@@ -2,8 +2,9 @@
 
 ``EvalTrace.process_primitive`` runs a primitive's NumPy ``impl`` on concrete
 buffers and wraps the result in ``ArrayImpl``. Elementwise primitives may
-install an ``eager_fast_path`` that skips building abstract values when all
-operands already agree (this keeps one eager op near a bare NumPy call).
+install an ``eager_fast_path`` (tried by ``Primitive.bind`` before this trace)
+that skips building abstract values when all operands already agree: this
+keeps one eager op near a bare NumPy call.
 """
 
 import numpy as np
@@ -14,16 +15,14 @@ from ..core import Tracer, check_tracer_alive
 
 
 class EvalTrace(core.Trace):
+    is_eager = True
+
     def __init__(self):
         super().__init__()
         self.description = "eager evaluation"
 
     def process_primitive(self, primitive, args, params):
-        fast = primitive.eager_fast_path
-        if fast is not None:
-            out = fast(args, params)
-            if out is not None:
-                return out
+        # Primitive.bind has already tried primitive.eager_fast_path.
         values, avals = [], []
         for x in args:
             if isinstance(x, Tracer):

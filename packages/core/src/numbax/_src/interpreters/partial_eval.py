@@ -100,3 +100,20 @@ def aval_of_argument(x):
         return ShapedArray(shape_dtype[0], dtypes.canonicalize_dtype(shape_dtype[1]),
                            getattr(x, "weak_type", False))
     return core.get_aval(x)
+
+
+class PartialEvalTrace(JaxprTrace):
+    """Stages only what depends on its own (unknown) inputs; everything else is
+    computed right away in the parent trace and enters the jaxpr as a constant.
+    ``linearize`` runs a JVP on top of it: primal work is computed, tangent work
+    (linear in the unknown tangents) is staged into the linear jaxpr."""
+
+    def __init__(self, parent, description="linearize"):
+        super().__init__(description)
+        self.parent = parent
+
+    def process_primitive(self, primitive, args, params):
+        if not any(isinstance(x, JaxprTracer) and x._trace is self for x in args):
+            with core.set_current_trace(self.parent):
+                return primitive.bind(*args, **params)
+        return super().process_primitive(primitive, args, params)

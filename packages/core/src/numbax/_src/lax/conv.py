@@ -1,3 +1,502 @@
-"""(being written)"""
+"""Convolutions and windowed reductions: ``conv_general_dilated`` and
+``reduce_window_{sum,max,min}``, with the wrappers built on them (``conv``,
+``conv_transpose``, ``reduce_window``, ...).
 
-__all__ = []
+Both families share one picture: dilate and pad the input (``pad``'s
+semantics, negative padding crops), take sliding windows over the spatial
+axes with strides and window dilation, then contract (convolution, as one
+im2col matmul per group) or reduce (windowed reductions) each window.
+"""
+
+import collections
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .. import core, dtypes
+from ..core import ShapedArray
+from ..dtypes import ALL, NUMBERS
+from . import elementwise as lax_elementwise
+from .dot import canonicalize_precision, check_preferred_element_type
+from .shape import _pad_impl
+from .utils import as_operand, check_dtype, coerce_scalars, shape_error, standard_primitive
+
+__all__ = ["ConvDimensionNumbers", "conv_dimension_numbers", "padtype_to_pads", "conv_general_dilated",
+           "conv", "conv_with_general_padding", "conv_transpose", "reduce_window"]
+
+
+class ConvDimensionNumbers(collections.namedtuple("ConvDimensionNumbers", "lhs_spec rhs_spec out_spec")):
+    """Where each logical axis of a convolution lives, as tuples of axis indices:
+    ``lhs_spec = (batch, feature, *spatial)``, ``rhs_spec = (out_feature,
+    in_feature, *spatial)``, ``out_spec = (batch, feature, *spatial)``."""
+
+    __slots__ = ()
+
+
+def _dilate_dim(size, dilation):
+    return 0 if size == 0 else (size - 1) * dilation + 1
+
+
+def _windowed_size(size, window, stride):
+    """Number of windows of ``window`` elements at ``stride`` in ``size``."""
+    return 0 if size < window else (size - window) // stride + 1
+
+
+def padtype_to_pads(in_shape, window_shape, window_strides, padding):
+    """Explicit ``(low, high)`` pads for a padding name.
+
+    ``'VALID'``: no padding. ``'SAME'``: pad so the output has
+    ``ceil(in / stride)`` elements, the extra element going high;
+    ``'SAME_LOWER'``: the same, extra element low. Pairs pass through.
+    """
+    if not isinstance(padding, str):
+        return tuple((int(lo), int(hi)) for lo, hi in padding)
+    kind = padding.upper()
+    if kind == "VALID":
+        return ((0, 0),) * len(in_shape)
+    if kind not in ("SAME", "SAME_LOWER"):
+        raise ValueError(f"padding must be 'SAME', 'SAME_LOWER', 'VALID' or a sequence of (low, high) "
+                         f"pairs, got {padding!r}.")
+    pads = []
+    for size, window, stride in zip(in_shape, window_shape, window_strides):
+        out = -(-size // stride)
+        total = max(0, (out - 1) * stride + window - size)
+        small, large = total // 2, total - total // 2
+        pads.append((small, large) if kind == "SAME" else (large, small))
+    return tuple(pads)
+
+
+# --- dimension numbers ----------------------------------------------------------------------
+
+def _spec_from_strings(specs):
+    lhs, rhs, out = specs
+    if not (len(lhs) == len(rhs) == len(out)) or set(lhs) - set("NC") != set(rhs) - set("OI") \
+            or set(out) - set("NC") != set(lhs) - set("NC") or len(set(lhs)) != len(lhs) \
+            or len(set(rhs)) != len(rhs) or len(set(out)) != len(out) or not set("NC") <= set(lhs) \
+            or not set("NC") <= set(out) or not set("OI") <= set(rhs):
+        raise ValueError(f"conv dimension_numbers strings must name the same spatial letters in each "
+                         f"spec, with 'N' and 'C' in lhs and out and 'O' and 'I' in rhs, e.g. "
+                         f"('NHWC', 'HWIO', 'NHWC'); got {specs!r}.")
+    spatial = [c for c in rhs if c not in "OI"]  # the kernel's order pairs spatial axes
+    return ConvDimensionNumbers(
+        (lhs.index("N"), lhs.index("C")) + tuple(lhs.index(c) for c in spatial),
+        (rhs.index("O"), rhs.index("I")) + tuple(rhs.index(c) for c in spatial),
+        (out.index("N"), out.index("C")) + tuple(out.index(c) for c in spatial))
+
+
+def conv_dimension_numbers(lhs_shape, rhs_shape, dimension_numbers):
+    """A ``ConvDimensionNumbers`` from None (``NC...``/``OI...``/``NC...``, the
+    default), a ``ConvDimensionNumbers``, or three layout strings such as
+    ``('NHWC', 'HWIO', 'NHWC')``."""
+    ndim = len(lhs_shape)
+    if len(rhs_shape) != ndim:
+        raise TypeError(f"convolution needs lhs and rhs of equal rank, got shapes {tuple(lhs_shape)} "
+                        f"and {tuple(rhs_shape)}.")
+    if dimension_numbers is None:
+        default = tuple(range(ndim))
+        return ConvDimensionNumbers(default, default, default)
+    if isinstance(dimension_numbers, ConvDimensionNumbers):
+        dnums = ConvDimensionNumbers(*(tuple(int(d) for d in spec) for spec in dimension_numbers))
+    elif len(dimension_numbers) == 3 and all(isinstance(s, str) for s in dimension_numbers):
+        dnums = _spec_from_strings(dimension_numbers)
+    else:
+        raise TypeError(f"dimension_numbers must be None, a ConvDimensionNumbers or three layout "
+                        f"strings like ('NHWC', 'HWIO', 'NHWC'), got {dimension_numbers!r}.")
+    for spec in dnums:
+        if sorted(spec) != list(range(ndim)):
+            raise ValueError(f"conv dimension_numbers {tuple(dnums)} do not describe rank-{ndim} "
+                             f"operands (shapes {tuple(lhs_shape)} and {tuple(rhs_shape)}).")
+    return dnums
+
+
+# --- conv_general_dilated -------------------------------------------------------------------
+
+def _conv_general_dilated_abstract_eval(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
+                                        dimension_numbers, feature_group_count, batch_group_count,
+                                        precision, preferred_element_type):
+    name = "conv_general_dilated"
+    if lhs.ndim != rhs.ndim or lhs.ndim < 2:
+        raise shape_error(name, "needs lhs and rhs of equal rank >= 2 (batch, feature, spatial...)", lhs, rhs)
+    if lhs.dtype != rhs.dtype:
+        raise shape_error(name, "requires lhs and rhs of the same dtype; convert one with "
+                          "lax.convert_element_type", lhs, rhs)
+    check_dtype(name, lhs, NUMBERS)
+    lhs_spec, rhs_spec, out_spec = dimension_numbers
+    nspatial = lhs.ndim - 2
+    for param, value in (("window_strides", window_strides), ("lhs_dilation", lhs_dilation),
+                         ("rhs_dilation", rhs_dilation), ("padding", padding)):
+        if len(value) != nspatial:
+            raise shape_error(name, f"needs {param} for each of the {nspatial} spatial dimensions, "
+                              f"got {param}={value}", lhs, rhs)
+    if min(window_strides + lhs_dilation + rhs_dilation, default=1) < 1:
+        raise shape_error(name, f"needs strides and dilations >= 1, got window_strides={window_strides} "
+                          f"lhs_dilation={lhs_dilation} rhs_dilation={rhs_dilation}", lhs, rhs)
+    batch, features = lhs.shape[lhs_spec[0]], lhs.shape[lhs_spec[1]]
+    out_features, in_features = rhs.shape[rhs_spec[0]], rhs.shape[rhs_spec[1]]
+    groups, batch_groups = feature_group_count, batch_group_count
+    if groups < 1 or batch_groups < 1 or (groups > 1 and batch_groups > 1):
+        raise shape_error(name, f"needs feature_group_count and batch_group_count >= 1, at most one of "
+                          f"them > 1; got {groups} and {batch_groups}", lhs, rhs)
+    if features != in_features * groups:
+        raise shape_error(name, f"needs the lhs feature size ({features}, axis {lhs_spec[1]}) to equal the "
+                          f"rhs input-feature size ({in_features}, axis {rhs_spec[1]}) times "
+                          f"feature_group_count ({groups}); check dimension_numbers (e.g. "
+                          f"('NHWC', 'HWIO', 'NHWC') for channels-last)", lhs, rhs)
+    if out_features % groups or out_features % batch_groups or batch % batch_groups:
+        raise shape_error(name, f"needs the rhs output-feature size ({out_features}) divisible by "
+                          f"feature_group_count ({groups}) and batch_group_count ({batch_groups}), and "
+                          f"the lhs batch size ({batch}) divisible by batch_group_count", lhs, rhs)
+    spatial = []
+    for i in range(nspatial):
+        size, window = lhs.shape[lhs_spec[2 + i]], rhs.shape[rhs_spec[2 + i]]
+        if window < 1:
+            raise shape_error(name, f"needs kernel spatial sizes >= 1, axis {rhs_spec[2 + i]} has size "
+                              f"{window}", lhs, rhs)
+        lo, hi = padding[i]
+        padded = _dilate_dim(size, lhs_dilation[i]) + lo + hi
+        spatial.append(_windowed_size(padded, _dilate_dim(window, rhs_dilation[i]), window_strides[i]))
+    out_shape = [0] * lhs.ndim
+    out_shape[out_spec[0]], out_shape[out_spec[1]] = batch // batch_groups, out_features
+    for i, size in enumerate(spatial):
+        out_shape[out_spec[2 + i]] = size
+    dtype = check_preferred_element_type(name, lhs.dtype, preferred_element_type, lhs, rhs)
+    return ShapedArray(tuple(out_shape), dtype, lhs.weak_type and rhs.weak_type)
+
+
+def _windows(x, first_axis, window_dims, strides, window_dilation, out_sizes):
+    """Sliding windows over ``x``'s axes ``first_axis:``, strided and dilated:
+    shape ``x.shape[:first_axis] + out_sizes + window_dims`` (a view)."""
+    axes = tuple(range(first_axis, x.ndim))
+    dilated = tuple(_dilate_dim(w, d) for w, d in zip(window_dims, window_dilation))
+    view = sliding_window_view(x, dilated, axis=axes)
+    pick = (slice(None),) * first_axis
+    pick += tuple(slice(0, (n - 1) * s + 1, s) for n, s in zip(out_sizes, strides))
+    pick += tuple(slice(None, None, d) for d in window_dilation)
+    return view[pick]
+
+
+def _conv_general_dilated_impl(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
+                               dimension_numbers, feature_group_count, batch_group_count, precision,
+                               preferred_element_type):
+    lhs_spec, rhs_spec, out_spec = dimension_numbers
+    out_aval = _conv_general_dilated_abstract_eval(
+        ShapedArray(lhs.shape, lhs.dtype), ShapedArray(rhs.shape, rhs.dtype), window_strides=window_strides,
+        padding=padding, lhs_dilation=lhs_dilation, rhs_dilation=rhs_dilation,
+        dimension_numbers=dimension_numbers, feature_group_count=feature_group_count,
+        batch_group_count=batch_group_count, precision=precision,
+        preferred_element_type=preferred_element_type)
+    out_dtype = out_aval.dtype
+    canonical_out = tuple(out_aval.shape[d] for d in out_spec)  # (N, O, *spatial)
+    if 0 in canonical_out:
+        return np.zeros(out_aval.shape, out_dtype)
+    compute = np.dtype(np.float32) if out_dtype == dtypes.float16 else out_dtype
+    x = np.transpose(lhs, lhs_spec).astype(compute, copy=False)  # (N, C, *spatial)
+    w = np.transpose(rhs, rhs_spec).astype(compute, copy=False)  # (O, I, *window)
+    config = [(0, 0, 0), (0, 0, 0)] + [(lo, hi, d - 1) for (lo, hi), d in zip(padding, lhs_dilation)]
+    x = _pad_impl(x, np.zeros((), compute), padding_config=config)
+    batch, features = x.shape[:2]
+    out_features, in_features = w.shape[:2]
+    # Batch groups split the batch group-major, feature groups split the
+    # features; either way each group meets its own slice of the kernel.
+    if batch_group_count > 1:
+        groups = batch_group_count
+        x = x.reshape((groups, batch // groups) + x.shape[1:]).swapaxes(0, 1)
+    else:
+        groups = feature_group_count
+        x = x.reshape((batch, groups, features // groups) + x.shape[2:])
+    out_spatial = canonical_out[2:]
+    cols = _windows(x, 3, w.shape[2:], window_strides, rhs_dilation, out_spatial)
+    # cols: (N', G, Cg, *out_spatial, *window) -> (G, N' * out, Cg * window)
+    nsp = len(out_spatial)
+    order = (1, 0) + tuple(range(3, 3 + nsp)) + (2,) + tuple(range(3 + nsp, 3 + 2 * nsp))
+    n_out = cols.shape[0] * int(np.prod(out_spatial))
+    cols = np.transpose(cols, order).reshape(groups, n_out, -1)
+    kernel = w.reshape(groups, out_features // groups, -1).transpose(0, 2, 1)
+    out = np.matmul(cols, kernel)  # (G, N' * out, O / G)
+    out = out.reshape((groups, cols.shape[1] // int(np.prod(out_spatial))) + out_spatial + (-1,))
+    out = np.moveaxis(out, (0, out.ndim - 1), (1, 2)).reshape(canonical_out)
+    with np.errstate(over="ignore"):
+        return np.transpose(out, np.argsort(out_spec)).astype(out_dtype, copy=False)
+
+
+conv_general_dilated_p = standard_primitive("conv_general_dilated", _conv_general_dilated_abstract_eval,
+                                            _conv_general_dilated_impl)
+
+
+def _static_ints(values, n, what, default=1):
+    if values is None:
+        return (default,) * n
+    values = tuple(int(v) for v in values)
+    if len(values) != n:
+        raise ValueError(f"{what} needs {n} entries (one per spatial dimension), got {values}.")
+    return values
+
+
+def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None, rhs_dilation=None,
+                         dimension_numbers=None, feature_group_count=1, batch_group_count=1,
+                         precision=None, preferred_element_type=None):
+    """N-dimensional convolution (cross-correlation, as in JAX and XLA).
+
+    Args:
+      lhs: input, e.g. ``(N, C, *spatial)`` by default or ``(N, H, W, C)`` with
+        ``dimension_numbers=('NHWC', 'HWIO', 'NHWC')``.
+      rhs: kernel, ``(O, I, *window)`` by default; ``I = C / feature_group_count``.
+      window_strides: one stride per spatial dimension.
+      padding: ``'SAME'``, ``'SAME_LOWER'``, ``'VALID'`` or ``(low, high)`` pairs
+        (negative values crop).
+      lhs_dilation: input dilation (a transposed convolution's stride); default 1s.
+      rhs_dilation: kernel dilation (atrous convolution); default 1s.
+      dimension_numbers: None, a ``ConvDimensionNumbers`` or three layout strings.
+      feature_group_count: split the features into groups (depthwise: ``= C``).
+      batch_group_count: split the batch into groups matched with output features.
+      precision, preferred_element_type: as in ``dot_general``.
+
+    Returns:
+      Array laid out by the output spec with batch ``N / batch_group_count``,
+      ``O`` features and spatial sizes ``floor((padded - dilated_window) /
+      stride) + 1`` (0 when the window does not fit).
+    """
+    lhs, rhs = coerce_scalars(lhs, rhs)
+    dnums = conv_dimension_numbers(lhs.shape, rhs.shape, dimension_numbers)
+    nspatial = lhs.ndim - 2
+    window_strides = _static_ints(window_strides, nspatial, "window_strides")
+    lhs_dilation = _static_ints(lhs_dilation, nspatial, "lhs_dilation")
+    rhs_dilation = _static_ints(rhs_dilation, nspatial, "rhs_dilation")
+    if isinstance(padding, str):
+        if any(d != 1 for d in lhs_dilation):
+            raise ValueError(f"conv_general_dilated: padding={padding!r} is not defined together with "
+                             f"lhs_dilation={lhs_dilation}; give explicit (low, high) pairs, or use "
+                             "lax.conv_transpose.")
+        in_sizes = [lhs.shape[d] for d in dnums.lhs_spec[2:]]
+        windows = [_dilate_dim(rhs.shape[d], r) for d, r in zip(dnums.rhs_spec[2:], rhs_dilation)]
+        padding = padtype_to_pads(in_sizes, windows, window_strides, padding)
+    else:
+        padding = padtype_to_pads(None, None, None, padding)
+    if len(padding) != nspatial:
+        raise ValueError(f"padding needs {nspatial} (low, high) pairs (one per spatial dimension), "
+                         f"got {padding}.")
+    preferred = None if preferred_element_type is None else dtypes.canonicalize_dtype(preferred_element_type)
+    return conv_general_dilated_p.bind(
+        lhs, rhs, window_strides=window_strides, padding=padding, lhs_dilation=lhs_dilation,
+        rhs_dilation=rhs_dilation, dimension_numbers=dnums, feature_group_count=int(feature_group_count),
+        batch_group_count=int(batch_group_count), precision=canonicalize_precision(precision),
+        preferred_element_type=preferred)
+
+
+def conv(lhs, rhs, window_strides, padding, precision=None, preferred_element_type=None):
+    """``conv_general_dilated`` with ``NC...``/``OI...`` layouts and no dilation."""
+    return conv_general_dilated(lhs, rhs, window_strides, padding, precision=precision,
+                                preferred_element_type=preferred_element_type)
+
+
+def conv_with_general_padding(lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation,
+                              precision=None, preferred_element_type=None):
+    """``conv_general_dilated`` with ``NC...``/``OI...`` layouts."""
+    return conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation,
+                                precision=precision, preferred_element_type=preferred_element_type)
+
+
+def _conv_transpose_pads(window, stride, padding):
+    # The input is dilated by the stride. 'SAME' pads the kernel minus one
+    # overall plus the stride minus one, so the output has in * stride
+    # elements; 'VALID' also keeps the kernel's overhang past the last input.
+    if padding == "SAME":
+        total = window + stride - 2
+        low = window - 1 if stride >= window else -(-total // 2)
+    else:
+        total = window + stride - 2 + max(window - stride, 0)
+        low = window - 1
+    return low, total - low
+
+
+def conv_transpose(lhs, rhs, strides, padding, rhs_dilation=None, dimension_numbers=None,
+                   transpose_kernel=False, precision=None, preferred_element_type=None):
+    """Transposed ("fractionally strided") convolution, as Flax's ConvTranspose uses it.
+
+    Args:
+      lhs: input; default layout ``NC``, ``NHC``, ``NHWC`` or ``NHWDC`` by rank.
+      rhs: kernel; default layout ``IO``, ``HIO``, ``HWIO`` or ``HWDIO``.
+      strides: the upsampling factor per spatial dimension (the input dilation).
+      padding: ``'SAME'`` (output ``in * stride``), ``'VALID'`` (output
+        ``in * stride + max(window - stride, 0)``) or ``(low, high)`` pairs.
+      rhs_dilation: kernel dilation.
+      dimension_numbers: as in ``conv_general_dilated``.
+      transpose_kernel: flip the kernel spatially and swap its I/O axes, giving
+        the gradient of a strided ``conv`` with that kernel.
+
+    Returns:
+      The convolution of the stride-dilated input, laid out as the output spec.
+    """
+    lhs, rhs = coerce_scalars(lhs, rhs)
+    ndim = lhs.ndim
+    if dimension_numbers is None:
+        defaults = {2: ("NC", "IO", "NC"), 3: ("NHC", "HIO", "NHC"), 4: ("NHWC", "HWIO", "NHWC"),
+                    5: ("NHWDC", "HWDIO", "NHWDC")}
+        if ndim not in defaults:
+            raise ValueError(f"conv_transpose has no default layout for rank-{ndim} inputs; pass "
+                             "dimension_numbers.")
+        dimension_numbers = defaults[ndim]
+    dnums = conv_dimension_numbers(lhs.shape, rhs.shape, dimension_numbers)
+    nspatial = ndim - 2
+    strides = _static_ints(strides, nspatial, "strides")
+    rhs_dilation = _static_ints(rhs_dilation, nspatial, "rhs_dilation")
+    windows = [_dilate_dim(rhs.shape[d], r) for d, r in zip(dnums.rhs_spec[2:], rhs_dilation)]
+    if isinstance(padding, str):
+        if padding.upper() not in ("SAME", "VALID"):
+            raise ValueError(f"conv_transpose padding must be 'SAME', 'VALID' or (low, high) pairs, "
+                             f"got {padding!r}.")
+        padding = tuple(_conv_transpose_pads(k, s, padding.upper()) for k, s in zip(windows, strides))
+    if transpose_kernel:
+        from .shape import rev
+        rhs = rev(rhs, dnums.rhs_spec[2:])
+        dnums = dnums._replace(rhs_spec=(dnums.rhs_spec[1], dnums.rhs_spec[0]) + dnums.rhs_spec[2:])
+    return conv_general_dilated(lhs, rhs, (1,) * nspatial, padding, lhs_dilation=strides,
+                                rhs_dilation=rhs_dilation, dimension_numbers=dnums, precision=precision,
+                                preferred_element_type=preferred_element_type)
+
+
+# --- windowed reductions ----------------------------------------------------------------------
+
+def _identity(kind, dtype):
+    """The value that padding contributes: nothing to the sum, never the max/min."""
+    dtype = np.dtype(dtype)
+    if kind == "sum":
+        return np.zeros((), dtype)
+    if dtype == dtypes.bool_:
+        return np.array(kind == "min")
+    if dtypes.is_int(dtype):
+        info = np.iinfo(dtype)
+        return np.array(info.min if kind == "max" else info.max, dtype)
+    return np.array(-np.inf if kind == "max" else np.inf, dtype)
+
+
+def _reduce_window_primitive(kind, reducer, allowed):
+    name = f"reduce_window_{kind}"
+
+    def abstract_eval(operand, *, window_dimensions, window_strides, padding, base_dilation, window_dilation):
+        check_dtype(name, operand, allowed)
+        for param, value in (("window_dimensions", window_dimensions), ("window_strides", window_strides),
+                             ("padding", padding), ("base_dilation", base_dilation),
+                             ("window_dilation", window_dilation)):
+            if len(value) != operand.ndim:
+                raise shape_error(name, f"needs {param} for each of the {operand.ndim} axes, got "
+                                  f"{param}={value}", operand)
+        if min(window_dimensions + window_strides + base_dilation + window_dilation, default=1) < 1:
+            raise shape_error(name, f"needs window dimensions, strides and dilations >= 1, got "
+                              f"window_dimensions={window_dimensions} window_strides={window_strides} "
+                              f"base_dilation={base_dilation} window_dilation={window_dilation}", operand)
+        shape = []
+        for size, window, stride, (lo, hi), base, dil in zip(operand.shape, window_dimensions, window_strides,
+                                                             padding, base_dilation, window_dilation):
+            padded = _dilate_dim(size, base) + lo + hi
+            shape.append(_windowed_size(padded, _dilate_dim(window, dil), stride))
+        return ShapedArray(tuple(shape), operand.dtype, operand.weak_type)
+
+    def impl(operand, *, window_dimensions, window_strides, padding, base_dilation, window_dilation):
+        out_shape = abstract_eval(ShapedArray(operand.shape, operand.dtype),
+                                  window_dimensions=window_dimensions, window_strides=window_strides,
+                                  padding=padding, base_dilation=base_dilation,
+                                  window_dilation=window_dilation).shape
+        identity = _identity(kind, operand.dtype)
+        if 0 in out_shape:
+            return np.zeros(out_shape, operand.dtype)
+        config = [(lo, hi, base - 1) for (lo, hi), base in zip(padding, base_dilation)]
+        x = _pad_impl(operand, identity, padding_config=config) if any(map(any, config)) else operand
+        windows = _windows(x, 0, window_dimensions, window_strides, window_dilation, out_shape)
+        return reducer(windows, axis=tuple(range(operand.ndim, 2 * operand.ndim)))
+
+    impl.__name__ = f"_{name}_impl"
+    return standard_primitive(name, abstract_eval, impl)
+
+
+reduce_window_sum_p = _reduce_window_primitive("sum", np.sum, NUMBERS)
+reduce_window_max_p = _reduce_window_primitive("max", np.max, ALL)
+reduce_window_min_p = _reduce_window_primitive("min", np.min, ALL)
+
+
+def _monoid_of(computation):
+    """Which windowed primitive a reduction function stands for, or None."""
+    from ..numpy import ufuncs
+    table = {lax_elementwise.add: "sum", lax_elementwise.max: "max", lax_elementwise.min: "min"}
+    for name, kind in (("add", "sum"), ("maximum", "max"), ("minimum", "min")):
+        fun = getattr(ufuncs, name, None)
+        if fun is not None:
+            table[fun] = kind
+    return table.get(computation)
+
+
+def _init_operand(init_value, operand):
+    """``init_value`` as a scalar of the operand's dtype. An infinite float
+    init with an integer operand means the dtype's extreme (Flax's max_pool
+    passes -inf whatever the dtype)."""
+    if isinstance(init_value, core.Tracer):
+        if init_value.shape != () or init_value.dtype != operand.dtype:
+            raise TypeError(f"reduce_window: init_value must be a scalar of the operand's dtype "
+                            f"{operand.dtype.name}, got {init_value.aval.str_short()}.")
+        return init_value
+    value = np.asarray(init_value)
+    if value.shape != () or value.dtype.kind not in "biuf":
+        raise TypeError(f"reduce_window: init_value must be a scalar, got "
+                        f"{value.dtype.name}{list(value.shape)}.")
+    if value.dtype.kind == "f" and not dtypes.is_float(operand.dtype):
+        if not np.isinf(value):
+            raise TypeError(f"reduce_window: init_value {value} is a float but the operand is "
+                            f"{operand.dtype.name}; pass an integer init (e.g. 0, or "
+                            f"numbax.numpy.iinfo(dtype).min for max pooling).")
+        value = _identity("max" if value < 0 else "min", operand.dtype)
+    return as_operand(value.astype(operand.dtype), operand.dtype, weak_type=False)
+
+
+def reduce_window(operand, init_value, computation, window_dimensions, window_strides, padding,
+                  base_dilation=None, window_dilation=None):
+    """Reduce each window of ``operand`` with ``computation`` (pooling).
+
+    Args:
+      operand: array of any rank.
+      init_value: scalar of ``operand``'s dtype folded into every window; the
+        identity (0 for ``add``, -inf or the dtype's minimum for ``max``, +inf
+        or the maximum for ``min``) gives plain window sums/maxima/minima.
+      computation: ``lax.add``, ``lax.max`` or ``lax.min`` (or numbax.numpy's
+        ``add``/``maximum``/``minimum``).
+      window_dimensions, window_strides: one int per axis.
+      padding: ``'SAME'``, ``'VALID'`` or ``(low, high)`` pairs; padded
+        elements never change a window's result.
+      base_dilation, window_dilation: one int per axis; default 1s.
+
+    Returns:
+      Array of ``operand``'s dtype with ``floor((padded - dilated_window) /
+      stride) + 1`` elements per axis.
+
+    Differences from JAX: other computations and pytrees of operands are not
+    supported.
+    """
+    kind = _monoid_of(computation)
+    if kind is None:
+        raise NotImplementedError(
+            f"reduce_window supports computation=lax.add, lax.max or lax.min (sum, max and min "
+            f"pooling), got {getattr(computation, '__name__', computation)!r}. For average pooling "
+            "divide a lax.add window sum by the window size.")
+    (operand,) = coerce_scalars(operand)
+    init_value = _init_operand(init_value, operand)
+    ndim = operand.ndim
+    window_dimensions = _static_ints(window_dimensions, ndim, "window_dimensions")
+    window_strides = _static_ints(window_strides, ndim, "window_strides")
+    base_dilation = _static_ints(base_dilation, ndim, "base_dilation")
+    window_dilation = _static_ints(window_dilation, ndim, "window_dilation")
+    if isinstance(padding, str):
+        # As JAX: the pads are sized for the undilated operand, then applied
+        # around the base-dilated one.
+        windows = [_dilate_dim(w, d) for w, d in zip(window_dimensions, window_dilation)]
+        padding = padtype_to_pads(operand.shape, windows, window_strides, padding)
+    else:
+        padding = padtype_to_pads(None, None, None, padding)
+    if len(padding) != ndim:
+        raise ValueError(f"reduce_window: padding needs {ndim} (low, high) pairs, got {padding}.")
+    prim = {"sum": reduce_window_sum_p, "max": reduce_window_max_p, "min": reduce_window_min_p}[kind]
+    out = prim.bind(operand, window_dimensions=window_dimensions, window_strides=window_strides,
+                    padding=padding, base_dilation=base_dilation, window_dilation=window_dilation)
+    if isinstance(init_value, core.Tracer) or np.asarray(init_value) != _identity(kind, operand.dtype):
+        out = {"sum": lax_elementwise.add, "max": lax_elementwise.max, "min": lax_elementwise.min}[kind](
+            out, init_value)
+    return out
+

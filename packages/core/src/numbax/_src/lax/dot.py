@@ -1,3 +1,192 @@
-"""(being written)"""
+"""Contractions: the ``dot_general`` primitive and its wrappers ``dot``,
+``batch_matmul``, plus ``Precision``.
 
-__all__ = []
+``dimension_numbers = ((lhs_contracting, rhs_contracting), (lhs_batch,
+rhs_batch))``; the result's axes are the batch axes, then lhs's free axes,
+then rhs's free axes (JAX's order). The eager impl transposes both operands
+to ``(batch, free, contracting)`` and calls one batched ``np.matmul``, so
+floats go through BLAS.
+"""
+
+import enum
+import math
+
+import numpy as np
+
+from .. import dtypes
+from ..core import NumbaxTypeError, ShapedArray
+from .utils import coerce_scalars, shape_error, standard_primitive
+
+__all__ = ["Precision", "dot_general", "dot", "batch_matmul"]
+
+
+class Precision(enum.Enum):
+    """Requested accuracy of a contraction on accelerators: ``DEFAULT``,
+    ``HIGH`` or ``HIGHEST``. Also spelled as strings (``"highest"``,
+    ``"float32"``, ``"tensorfloat32"``, ``"bfloat16"``, ...). NumPy computes at
+    full precision whatever is asked; the value is kept as a param so jaxprs
+    match JAX's."""
+
+    DEFAULT = 0
+    HIGH = 1
+    HIGHEST = 2
+
+    @classmethod
+    def _missing_(cls, value):
+        aliases = {"default": cls.DEFAULT, "fastest": cls.DEFAULT, "bfloat16": cls.DEFAULT,
+                   "high": cls.HIGH, "bfloat16_3x": cls.HIGH, "tensorfloat32": cls.HIGH,
+                   "highest": cls.HIGHEST, "float32": cls.HIGHEST}
+        if isinstance(value, str) and value.lower() in aliases:
+            return aliases[value.lower()]
+        return None
+
+
+def canonicalize_precision(precision):
+    """None, one Precision (or string) for both operands, or a pair of them ->
+    None or a ``(Precision, Precision)`` tuple (a hashable param)."""
+    if precision is None:
+        return None
+    try:
+        if isinstance(precision, (str, Precision)):
+            return (Precision(precision),) * 2
+        if isinstance(precision, (tuple, list)) and len(precision) == 2:
+            return tuple(Precision(p) for p in precision)
+    except ValueError:
+        pass
+    raise ValueError(f"precision must be None, a lax.Precision, one of the strings 'default', 'high', "
+                     f"'highest' (or 'bfloat16', 'tensorfloat32', 'float32'), or a pair of those; got "
+                     f"{precision!r}.")
+
+
+def check_preferred_element_type(prim_name, operand_dtype, preferred, *avals):
+    """The result dtype of a contraction: ``preferred`` when given. It may widen
+    the operands' type, or turn integers into floats, but not narrow it."""
+    if preferred is None:
+        return operand_dtype
+    preferred = np.dtype(preferred)
+    if dtypes.is_float(operand_dtype) and not dtypes.is_float(preferred):
+        raise shape_error(prim_name, f"cannot accumulate {operand_dtype.name} operands into "
+                          f"preferred_element_type={preferred.name}; use a float type", *avals)
+    same_kind = operand_dtype.kind == preferred.kind
+    if same_kind and preferred.itemsize < operand_dtype.itemsize:
+        raise shape_error(prim_name, f"preferred_element_type={preferred.name} is narrower than the "
+                          f"operands' {operand_dtype.name}; cast the result afterwards instead", *avals)
+    return preferred
+
+
+# --- dot_general ------------------------------------------------------------------------
+
+def _check_dims(prim_name, dims, ndim, what, *avals):
+    if any(not 0 <= d < ndim for d in dims):
+        raise shape_error(prim_name, f"got {what} dimensions {dims} out of range for a rank-{ndim} "
+                          "operand (axes must be non-negative and less than the rank)", *avals)
+    if len(set(dims)) != len(dims):
+        raise shape_error(prim_name, f"got repeated {what} dimensions {dims}", *avals)
+
+
+def _dot_general_abstract_eval(lhs, rhs, *, dimension_numbers, precision, preferred_element_type):
+    (lhs_contract, rhs_contract), (lhs_batch, rhs_batch) = dimension_numbers
+    if lhs.dtype != rhs.dtype:
+        raise shape_error("dot_general", "requires operands of the same dtype; convert one with "
+                          "lax.convert_element_type (numbax.numpy.matmul/dot promote for you)", lhs, rhs)
+    for dims, aval, what in ((lhs_contract + lhs_batch, lhs, "lhs"), (rhs_contract + rhs_batch, rhs, "rhs")):
+        _check_dims("dot_general", dims, aval.ndim, f"{what} contracting+batch", lhs, rhs)
+    if len(lhs_batch) != len(rhs_batch) or len(lhs_contract) != len(rhs_contract):
+        raise shape_error("dot_general", f"needs as many lhs as rhs batch dimensions and contracting "
+                          f"dimensions, got dimension_numbers={dimension_numbers}", lhs, rhs)
+    for name, ldims, rdims in (("batch", lhs_batch, rhs_batch), ("contracting", lhs_contract, rhs_contract)):
+        lsizes = tuple(lhs.shape[d] for d in ldims)
+        rsizes = tuple(rhs.shape[d] for d in rdims)
+        if lsizes != rsizes:
+            raise shape_error("dot_general", f"requires {name} dimensions of equal sizes, got {lsizes} "
+                              f"(lhs axes {ldims}) and {rsizes} (rhs axes {rdims})", lhs, rhs)
+    dtype = check_preferred_element_type("dot_general", lhs.dtype, preferred_element_type, lhs, rhs)
+    batch = tuple(lhs.shape[d] for d in lhs_batch)
+    lhs_free = tuple(s for i, s in enumerate(lhs.shape) if i not in lhs_contract + lhs_batch)
+    rhs_free = tuple(s for i, s in enumerate(rhs.shape) if i not in rhs_contract + rhs_batch)
+    return ShapedArray(batch + lhs_free + rhs_free, dtype, lhs.weak_type and rhs.weak_type)
+
+
+def _dot_general_impl(lhs, rhs, *, dimension_numbers, precision, preferred_element_type):
+    (lhs_contract, rhs_contract), (lhs_batch, rhs_batch) = dimension_numbers
+    lhs_free = [i for i in range(lhs.ndim) if i not in lhs_contract + lhs_batch]
+    rhs_free = [i for i in range(rhs.ndim) if i not in rhs_contract + rhs_batch]
+
+    def sizes(x, dims):
+        return [x.shape[d] for d in dims]
+
+    batch, m = sizes(lhs, lhs_batch), sizes(lhs, lhs_free)
+    k, n = math.prod(sizes(lhs, lhs_contract)), sizes(rhs, rhs_free)
+    out_dtype = np.dtype(preferred_element_type or lhs.dtype)
+    # float16 has no BLAS kernel and loses accuracy when accumulated in half.
+    compute = np.dtype(np.float32) if out_dtype == dtypes.float16 else out_dtype
+    a = np.transpose(lhs, lhs_batch + tuple(lhs_free) + lhs_contract).astype(compute, copy=False)
+    b = np.transpose(rhs, rhs_batch + rhs_contract + tuple(rhs_free)).astype(compute, copy=False)
+    out = np.matmul(a.reshape(math.prod(batch), math.prod(m), k), b.reshape(math.prod(batch), k, math.prod(n)))
+    out = out.reshape(batch + m + n)
+    if out.dtype == out_dtype:
+        return out
+    with np.errstate(over="ignore"):
+        return out.astype(out_dtype)
+
+
+dot_general_p = standard_primitive("dot_general", _dot_general_abstract_eval, _dot_general_impl)
+
+
+def _canonical_dimension_numbers(dimension_numbers):
+    try:
+        (lc, rc), (lb, rb) = dimension_numbers
+        return tuple(tuple(tuple(int(d) for d in dims) for dims in pair) for pair in ((lc, rc), (lb, rb)))
+    except (TypeError, ValueError):
+        raise TypeError(f"dot_general: dimension_numbers must be ((lhs_contracting, rhs_contracting), "
+                        f"(lhs_batch, rhs_batch)) with tuples of ints, e.g. (((1,), (0,)), ((), ())) for "
+                        f"a matrix product; got {dimension_numbers!r}.") from None
+
+
+def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
+    """General tensor contraction.
+
+    Args:
+      lhs, rhs: arrays of one dtype (Python scalars take the other's dtype).
+      dimension_numbers: ``((lhs_contracting, rhs_contracting), (lhs_batch,
+        rhs_batch))``, tuples of non-negative axes; paired axes must have equal sizes.
+      precision: None, a ``Precision`` or string, or a pair of them.
+      preferred_element_type: dtype of the result (e.g. int32 for int8 operands).
+
+    Returns:
+      Array of shape ``batch + lhs_free + rhs_free`` (the free axes in order),
+      of dtype ``preferred_element_type`` or the operands' dtype.
+    """
+    lhs, rhs = coerce_scalars(lhs, rhs)
+    preferred = None if preferred_element_type is None else dtypes.canonicalize_dtype(preferred_element_type)
+    return dot_general_p.bind(lhs, rhs, dimension_numbers=_canonical_dimension_numbers(dimension_numbers),
+                              precision=canonicalize_precision(precision),
+                              preferred_element_type=preferred)
+
+
+def dot(lhs, rhs, precision=None, preferred_element_type=None):
+    """Vector/matrix product: ``(n,)·(n,) -> ()``, ``(m, n)·(n,) -> (m,)``,
+    ``(n,)·(n, k) -> (k,)``, ``(m, n)·(n, k) -> (m, k)``. Other ranks need
+    ``dot_general`` (or ``numbax.numpy.matmul``/``dot``)."""
+    lhs, rhs = coerce_scalars(lhs, rhs)
+    if not (1 <= lhs.ndim <= 2 and 1 <= rhs.ndim <= 2):
+        raise TypeError(f"lax.dot takes vectors and matrices, got shapes {tuple(lhs.shape)} and "
+                        f"{tuple(rhs.shape)}; use lax.dot_general with explicit dimension_numbers, or "
+                        "numbax.numpy.matmul / numbax.numpy.dot for batched and scalar cases.")
+    if lhs.shape[-1] != rhs.shape[0]:
+        raise NumbaxTypeError(f"lax.dot got incompatible shapes {tuple(lhs.shape)} and {tuple(rhs.shape)}: "
+                              f"the last axis of lhs ({lhs.shape[-1]}) must match the first axis of rhs "
+                              f"({rhs.shape[0]}).")
+    return dot_general(lhs, rhs, (((lhs.ndim - 1,), (0,)), ((), ())), precision, preferred_element_type)
+
+
+def batch_matmul(lhs, rhs, precision=None):
+    """Batched matrix product of ``(..., m, k)`` and ``(..., k, n)`` with equal
+    leading (batch) shapes -> ``(..., m, n)``."""
+    lhs, rhs = coerce_scalars(lhs, rhs)
+    if lhs.ndim < 2 or lhs.ndim != rhs.ndim or lhs.shape[:-2] != rhs.shape[:-2]:
+        raise TypeError(f"batch_matmul needs operands of equal rank >= 2 with equal batch shapes, got "
+                        f"{tuple(lhs.shape)} and {tuple(rhs.shape)}; broadcast them first "
+                        "(numbax.numpy.matmul broadcasts for you).")
+    batch = tuple(range(lhs.ndim - 2))
+    return dot_general(lhs, rhs, (((lhs.ndim - 1,), (rhs.ndim - 2,)), (batch, batch)), precision)

@@ -65,26 +65,30 @@ def naryop(name, impl, allowed, result_dtype=None, weak_follows_inputs=True, nar
     def eager_fast_path(args, params):
         # When every operand is a concrete array of one accepted dtype and one
         # shape, the abstract rules hold trivially: run the impl directly.
-        first = args[0]
-        if type(first) is not ArrayImpl:
-            return None
-        value = first._value
-        dtype, shape, weak = value.dtype, value.shape, first.weak_type
-        if dtype not in allowed:
-            return None
-        values = [value]
-        for x in args[1:]:
-            if type(x) is not ArrayImpl:
+        # Unrolled for one and two operands, the hot cases.
+        if len(args) == 2:
+            x, y = args
+            if type(x) is not ArrayImpl or type(y) is not ArrayImpl:
                 return None
-            v = x._value
-            if v.dtype is not dtype or v.shape != shape:
+            vx, vy = x._value, y._value
+            dtype = vx.dtype
+            # Rank-0 operands broadcast against anything (the lax rule).
+            if dtype is not vy.dtype or dtype not in allowed or (
+                    vx.shape != vy.shape and vx.shape and vy.shape):
                 return None
-            weak = weak and x.weak_type
-            values.append(v)
-        out = impl(*values, **params)
+            out = impl(vx, vy, **params) if params else impl(vx, vy)
+            weak = weak_follows_inputs and x.weak_type and y.weak_type
+        elif len(args) == 1:
+            x = args[0]
+            if type(x) is not ArrayImpl or x._value.dtype not in allowed:
+                return None
+            out = impl(x._value, **params) if params else impl(x._value)
+            weak = weak_follows_inputs and x.weak_type
+        else:
+            return None
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        return ArrayImpl(out, weak and weak_follows_inputs)
+        return ArrayImpl(out, weak)
 
     prim.eager_fast_path = eager_fast_path
     return prim
@@ -468,3 +472,225 @@ __all__ = [
     "select", "clamp", "convert_element_type", "bitcast_convert_type", "iota", "broadcasted_iota",
     "RoundingMethod",
 ]
+
+
+# --- differentiation rules -----------------------------------------------------------------
+# Tangent formulas per operand (interpreters/jvp.py: defjvp gets the tangent g
+# and the primals, defjvp2 also the primal output). Kept together here so the
+# math reads as a table; each references only the primitives above.
+
+from ..interpreters import jvp as _ad  # noqa: E402
+
+
+def _const(x, value):
+    """``value`` as a 0-d array of ``x``'s dtype (a literal in jaxprs)."""
+    return ArrayImpl(np.array(value, dtype=x.dtype))
+
+
+def _out_shape(*operands):
+    shapes = [tuple(o.shape) for o in operands if o.shape]
+    return shapes and tuple(builtins.max(d) for d in zip(*shapes)) or ()
+
+
+def _broadcast_like(g, *operands):
+    """``g`` broadcast to the elementwise result shape of ``operands``."""
+    from .shape import broadcast_in_dim
+    shape = _out_shape(*operands)
+    if tuple(g.shape) == shape:
+        return g
+    return broadcast_in_dim(g, shape, tuple(range(g.ndim)) if g.ndim else ())
+
+
+def unbroadcast(ct, aval):
+    """Sum a cotangent back down to an operand's shape (the transpose of the
+    implicit rank-0 / size-1 broadcasting of elementwise primitives)."""
+    from .reduce import reduce_sum
+    from .shape import reshape
+    if tuple(ct.shape) == aval.shape:
+        return ct
+    if not aval.shape:
+        return reduce_sum(ct, tuple(range(ct.ndim)))
+    axes = tuple(i for i, (a, c) in enumerate(zip(aval.shape, ct.shape)) if a == 1 and c != 1)
+    return reshape(reduce_sum(ct, axes), aval.shape)
+
+
+for _prim in (sign_p, floor_p, ceil_p, round_p, is_finite_p, not_p, population_count_p, nextafter_p,
+              and_p, or_p, xor_p, eq_p, ne_p, lt_p, le_p, gt_p, ge_p, shift_left_p,
+              shift_right_arithmetic_p, shift_right_logical_p, bitcast_convert_type_p, iota_p):
+    _ad.defjvp(_prim)  # piecewise constant or integer-valued: zero tangent
+
+_ad.deflinear(neg_p, lambda ct, x: [neg(ct)])
+_ad.defjvp2(exp_p, lambda g, ans, x: mul(g, ans))
+_ad.defjvp2(exp2_p, lambda g, ans, x: mul(g, mul(ans, _const(x, np.log(2.0)))))
+_ad.defjvp(log_p, lambda g, x: div(g, x))
+_ad.defjvp(log1p_p, lambda g, x: div(g, add(x, _const(x, 1))))
+_ad.defjvp2(expm1_p, lambda g, ans, x: mul(g, add(ans, _const(x, 1))))
+_ad.defjvp2(tanh_p, lambda g, ans, x: mul(g, sub(_const(x, 1), mul(ans, ans))))
+_ad.defjvp2(logistic_p, lambda g, ans, x: mul(g, mul(ans, sub(_const(x, 1), ans))))
+_ad.defjvp(sin_p, lambda g, x: mul(g, cos(x)))
+_ad.defjvp(cos_p, lambda g, x: neg(mul(g, sin(x))))
+_ad.defjvp2(tan_p, lambda g, ans, x: mul(g, add(_const(x, 1), mul(ans, ans))))
+_ad.defjvp(asin_p, lambda g, x: mul(g, rsqrt(sub(_const(x, 1), mul(x, x)))))
+_ad.defjvp(acos_p, lambda g, x: neg(mul(g, rsqrt(sub(_const(x, 1), mul(x, x))))))
+_ad.defjvp(atan_p, lambda g, x: div(g, add(_const(x, 1), mul(x, x))))
+_ad.defjvp(sinh_p, lambda g, x: mul(g, cosh(x)))
+_ad.defjvp(cosh_p, lambda g, x: mul(g, sinh(x)))
+_ad.defjvp(asinh_p, lambda g, x: mul(g, rsqrt(add(mul(x, x), _const(x, 1)))))
+_ad.defjvp(acosh_p, lambda g, x: mul(g, rsqrt(mul(sub(x, _const(x, 1)), add(x, _const(x, 1))))))
+_ad.defjvp(atanh_p, lambda g, x: div(g, sub(_const(x, 1), mul(x, x))))
+_ad.defjvp2(sqrt_p, lambda g, ans, x: div(g, mul(_const(x, 2), ans)))
+_ad.defjvp2(rsqrt_p, lambda g, ans, x: mul(g, mul(_const(x, -0.5), div(ans, x))))
+_ad.defjvp2(cbrt_p, lambda g, ans, x: mul(g, mul(_const(x, 1 / 3), integer_pow(ans, -2))))
+_ad.defjvp(square_p, lambda g, x: mul(g, mul(_const(x, 2), x)))
+_ad.defjvp(abs_p, lambda g, x: mul(g, sign(x)))
+_ad.defjvp(erf_p, lambda g, x: mul(g, mul(_const(x, 2 / np.sqrt(np.pi)), exp(neg(mul(x, x))))))
+_ad.defjvp(erfc_p, lambda g, x: mul(g, mul(_const(x, -2 / np.sqrt(np.pi)), exp(neg(mul(x, x))))))
+_ad.defjvp2(erf_inv_p, lambda g, ans, x: mul(g, mul(_const(x, np.sqrt(np.pi) / 2), exp(mul(ans, ans)))))
+_ad.defjvp(lgamma_p, lambda g, x: mul(g, digamma(x)))
+
+
+def _integer_pow_jvp(g, x, *, y):
+    if y == 0:
+        return mul(g, _const(x, 0))
+    return mul(g, mul(_const(x, y), integer_pow(x, y - 1) if y != 1 else _const(x, 1)))
+
+
+_ad.defjvp(integer_pow_p, _integer_pow_jvp)
+
+
+# Binary: tangents are broadcast to the result shape; transposes sum back.
+def _add_transpose(ct, x, y):
+    return [unbroadcast(ct, x.aval) if _ad_undefined(x) else None,
+            unbroadcast(ct, y.aval) if _ad_undefined(y) else None]
+
+
+def _sub_transpose(ct, x, y):
+    return [unbroadcast(ct, x.aval) if _ad_undefined(x) else None,
+            unbroadcast(neg(ct), y.aval) if _ad_undefined(y) else None]
+
+
+def _mul_transpose(ct, x, y):
+    if _ad_undefined(x):
+        return [unbroadcast(mul(ct, y), x.aval), None]
+    return [None, unbroadcast(mul(x, ct), y.aval)]
+
+
+def _div_transpose(ct, x, y):
+    if _ad_undefined(y):
+        raise NotImplementedError("div is not linear in its denominator; cannot transpose it.")
+    return [unbroadcast(div(ct, y), x.aval), None]
+
+
+def _ad_undefined(x):
+    from ..interpreters.transpose import is_undefined_primal
+    return is_undefined_primal(x)
+
+
+_ad.defjvp(add_p, lambda g, x, y: _broadcast_like(g, x, y), lambda g, x, y: _broadcast_like(g, x, y))
+add_p.def_transpose(_add_transpose)
+_ad.defjvp(sub_p, lambda g, x, y: _broadcast_like(g, x, y), lambda g, x, y: _broadcast_like(neg(g), x, y))
+sub_p.def_transpose(_sub_transpose)
+_ad.defjvp(mul_p, lambda g, x, y: mul(g, y), lambda g, x, y: mul(x, g))
+mul_p.def_transpose(_mul_transpose)
+_ad.defjvp2(div_p, lambda g, ans, x, y: div(_broadcast_like(g, x, y), y),
+            lambda g, ans, x, y: neg(mul(g, div(ans, y))))
+div_p.def_transpose(_div_transpose)
+_ad.defjvp(rem_p, lambda g, x, y: _broadcast_like(g, x, y),
+           lambda g, x, y: mul(neg(g), mul(sign(div(x, y)), floor(abs(div(x, y))))))
+
+
+def _pow_jvp_base(g, x, y):
+    # d/dx x**y = y * x**(y-1); written with select so x = 0, y = 0 gives 0 (not nan).
+    zero = _const(x, 0)
+    y_minus_1 = sub(y, _const(y, 1))
+    dx = mul(y, pow(*_same_shape(x, y_minus_1)))
+    return mul(g, select_n(eq(y, zero), dx, _broadcast_like(zero, dx)))
+
+
+def _pow_jvp_exponent(g, ans, x, y):
+    zero = _const(x, 0)
+    safe_log = log(select_n(eq(x, zero), x, _broadcast_like(_const(x, 1), x)))
+    return mul(g, mul(ans, safe_log))
+
+
+def _same_shape(x, y):
+    return _broadcast_like(x, x, y), _broadcast_like(y, x, y)
+
+
+def _pow_jvp(primals, tangents):
+    x, y = primals
+    gx, gy = tangents
+    ans = pow(x, y)
+    out = _ad.Zero(_ad.tangent_aval(ans.aval))
+    if type(gx) is not _ad.Zero:
+        out = _ad.add_tangents(out, _pow_jvp_base(gx, x, y))
+    if type(gy) is not _ad.Zero:
+        out = _ad.add_tangents(out, _pow_jvp_exponent(gy, ans, x, y))
+    return ans, out
+
+
+pow_p.def_jvp(_pow_jvp)
+
+
+def _minmax_jvp(pick):
+    # Balanced at ties, as JAX: each side gets half of the tangent.
+    def tangent(g, x, y):
+        g = _broadcast_like(g, x, y)
+        xb, yb = _same_shape(x, y)
+        half, one, zero = _const(g, 0.5), _const(g, 1.0), _const(g, 0.0)
+        weight = select_n(pick(xb, yb), select_n(eq(xb, yb), _broadcast_like(zero, g), _broadcast_like(half, g)),
+                          _broadcast_like(one, g))
+        return mul(g, weight)
+    return tangent
+
+
+_ad.defjvp(max_p, _minmax_jvp(gt), lambda g, x, y: _minmax_jvp(gt)(g, y, x))
+_ad.defjvp(min_p, _minmax_jvp(lt), lambda g, x, y: _minmax_jvp(lt)(g, y, x))
+_ad.defjvp(atan2_p,
+           lambda g, x, y: mul(g, div(y, add(mul(x, x), mul(y, y)))),
+           lambda g, x, y: mul(g, neg(div(x, add(mul(x, x), mul(y, y))))))
+
+
+def _select_n_jvp(primals, tangents):
+    which, *cases = primals
+    out = select_n(which, *cases)
+    if all(type(t) is _ad.Zero for t in tangents[1:]):
+        return out, _ad.Zero(_ad.tangent_aval(out.aval))
+    return out, select_n(which, *map(_ad.instantiate, tangents[1:]))
+
+
+def _select_n_transpose(ct, which, *cases):
+    zeros = _ad.zeros_like_aval(ct.aval)
+    cts = [None]
+    for i, case in enumerate(cases):
+        if _ad_undefined(case):
+            branches = [zeros] * len(cases)
+            branches[i] = ct
+            cts.append(select_n(which, *branches))
+        else:
+            cts.append(None)
+    return cts
+
+
+select_n_p.def_jvp(_select_n_jvp)
+select_n_p.def_transpose(_select_n_transpose)
+_ad.defjvp(clamp_p,
+           lambda g, lo, x, hi: select_n(lt(x, lo), _broadcast_like(g, x), _ad.zeros_like_aval(x.aval)),
+           lambda g, lo, x, hi: select_n(bitwise_and(ge(x, lo), le(x, hi)), _ad.zeros_like_aval(x.aval), g),
+           lambda g, lo, x, hi: select_n(lt(hi, x), _ad.zeros_like_aval(x.aval), _broadcast_like(g, x)))
+
+
+def _convert_element_type_jvp(primals, tangents, *, new_dtype, weak_type):
+    (x,), (g,) = primals, tangents
+    out = convert_element_type_p.bind(x, new_dtype=new_dtype, weak_type=weak_type)
+    if type(g) is _ad.Zero or not (dtypes.is_float(x.dtype) and dtypes.is_float(new_dtype)):
+        return out, _ad.Zero(_ad.tangent_aval(out.aval))
+    return out, convert_element_type_p.bind(g, new_dtype=new_dtype, weak_type=False)
+
+
+def _convert_element_type_transpose(ct, x, *, new_dtype, weak_type):
+    return [convert_element_type_p.bind(ct, new_dtype=x.aval.dtype, weak_type=False)]
+
+
+convert_element_type_p.def_jvp(_convert_element_type_jvp)
+convert_element_type_p.def_transpose(_convert_element_type_transpose)

@@ -1,3 +1,527 @@
-"""(being written)"""
+"""Indexing primitives: gather, the scatter family and dynamic slices.
 
-__all__ = []
+``gather`` and ``scatter`` follow XLA's definitions (the index vector is the
+last axis of the indices, as in JAX). Out-of-bounds handling is a param
+(``GatherScatterMode``): CLIP clamps each window start so the window fits,
+FILL_OR_DROP fills (gather) or skips (scatter) windows that do not fit, and
+PROMISE_IN_BOUNDS means "do what XLA does natively": clamp for gather, skip
+for scatter. The NumPy impls build one index array per operand axis and do
+a single fancy-indexing operation; there is no Python loop over indices.
+"""
+
+import enum
+from typing import NamedTuple
+
+import numpy as np
+
+from .. import core, dtypes
+from ..array import ArrayImpl
+from ..core import NumbaxTypeError, ShapedArray
+from ..dtypes import ALL, NUMBERS
+from .utils import as_operand, check_dtype, coerce_scalars, shape_error, standard_primitive
+
+
+class GatherScatterMode(enum.Enum):
+    """What gather and scatter do with windows that do not fit in the operand."""
+
+    CLIP = "clip"
+    FILL_OR_DROP = "fill"
+    PROMISE_IN_BOUNDS = "promise_in_bounds"
+
+    @staticmethod
+    def from_any(mode):
+        """A mode from None (FILL_OR_DROP), a mode, or "clip", "fill", "drop",
+        "promise_in_bounds"."""
+        if isinstance(mode, GatherScatterMode):
+            return mode
+        if mode is None or mode in ("fill", "drop"):
+            return GatherScatterMode.FILL_OR_DROP
+        if mode == "clip":
+            return GatherScatterMode.CLIP
+        if mode == "promise_in_bounds":
+            return GatherScatterMode.PROMISE_IN_BOUNDS
+        raise ValueError(f'Unknown gather/scatter mode "{mode}"; use "clip", "fill" (or "drop") '
+                         'or "promise_in_bounds".')
+
+
+class GatherDimensionNumbers(NamedTuple):
+    """How ``gather`` reads windows (XLA's GatherDimensionNumbers).
+
+    offset_dims: output axes that hold the window axes that are kept.
+    collapsed_slice_dims: operand axes whose window size is 1 and that are dropped.
+    start_index_map: operand axis that each entry of an index vector starts.
+    operand_batching_dims / start_indices_batching_dims: paired axes along
+      which operand and indices are batched together (window size 1, dropped).
+    """
+
+    offset_dims: tuple
+    collapsed_slice_dims: tuple
+    start_index_map: tuple
+    operand_batching_dims: tuple = ()
+    start_indices_batching_dims: tuple = ()
+
+
+class ScatterDimensionNumbers(NamedTuple):
+    """How ``scatter`` writes windows (XLA's ScatterDimensionNumbers).
+
+    update_window_dims: axes of ``updates`` that are window axes.
+    inserted_window_dims: operand axes with window size 1 absent from ``updates``.
+    scatter_dims_to_operand_dims: operand axis that each index-vector entry starts.
+    operand_batching_dims / scatter_indices_batching_dims: paired batch axes.
+    """
+
+    update_window_dims: tuple
+    inserted_window_dims: tuple
+    scatter_dims_to_operand_dims: tuple
+    operand_batching_dims: tuple = ()
+    scatter_indices_batching_dims: tuple = ()
+
+
+def _int_tuples(numbers, cls):
+    if not isinstance(numbers, tuple):
+        raise TypeError(f"dimension_numbers must be a {cls.__name__}, got {type(numbers).__name__}.")
+    return cls(*(tuple(int(d) for d in field) for field in numbers))
+
+
+# --- shared rules -------------------------------------------------------------------
+
+def _check_dims(prim, field, dims, rank, avals, sorted_=True):
+    """``dims`` must be distinct axes in [0, rank) (and sorted, where XLA asks)."""
+    if any(not 0 <= d < rank for d in dims) or len(set(dims)) != len(dims) \
+            or (sorted_ and list(dims) != sorted(dims)):
+        order = "sorted, distinct" if sorted_ else "distinct"
+        raise shape_error(prim, f"needs {field}={dims} to be {order} axes in [0, {rank})", *avals)
+
+
+def _check_indices(prim, indices, avals):
+    if not dtypes.is_int(indices.dtype):
+        raise shape_error(prim, "needs integer indices; convert them with "
+                          "lax.convert_element_type(indices, 'int32')", *avals)
+    if indices.ndim < 1:
+        raise shape_error(prim, "needs indices of rank >= 1 whose last axis holds the index "
+                          "vectors; use indices[..., None] for scalar indices", *avals)
+
+
+def _check_batching(prim, operand, indices, operand_batching, indices_batching, index_map,
+                    window_dropped, avals):
+    _check_dims(prim, "operand_batching_dims", operand_batching, operand.ndim, avals)
+    _check_dims(prim, "indices batching dims", indices_batching, indices.ndim - 1, avals, False)
+    if len(operand_batching) != len(indices_batching):
+        raise shape_error(prim, "needs as many operand batching dims as indices batching dims", *avals)
+    if any(operand.shape[o] != indices.shape[i] for o, i in zip(operand_batching, indices_batching)):
+        raise shape_error(prim, "needs paired batching dims of equal sizes", *avals)
+    if set(operand_batching) & set(window_dropped):
+        raise shape_error(prim, "cannot use an axis both as a batching dim and a collapsed/inserted "
+                          "window dim", *avals)
+    _check_dims(prim, "the index-to-operand map", index_map, operand.ndim, avals, False)
+    if len(index_map) != indices.shape[-1]:
+        raise shape_error(prim, f"maps {len(index_map)} operand axes but the index vectors (last "
+                          f"axis of the indices) have length {indices.shape[-1]}", *avals)
+    if set(index_map) & set(operand_batching):
+        raise shape_error(prim, "cannot index an operand batching dim", *avals)
+
+
+def _window_starts(operand_shape, indices, index_map, operand_batching, indices_batching,
+                   window_sizes, clip):
+    """Per operand axis, the window start of each of the N index vectors
+    (flattened batch), and which windows lie fully in bounds."""
+    batch_shape = indices.shape[:-1]
+    n = int(np.prod(batch_shape, dtype=np.int64))
+    vectors = indices.reshape(n, indices.shape[-1]).astype(np.int64)
+    starts = [np.zeros(n, np.int64) for _ in operand_shape]
+    in_bounds = np.ones(n, bool)
+    for k, d in enumerate(index_map):
+        upper = operand_shape[d] - window_sizes[d]
+        in_bounds &= (vectors[:, k] >= 0) & (vectors[:, k] <= upper)
+        starts[d] = np.clip(vectors[:, k], 0, upper) if clip else vectors[:, k]
+    for o, i in zip(operand_batching, indices_batching):
+        line = np.arange(batch_shape[i]).reshape([-1 if a == i else 1 for a in range(len(batch_shape))])
+        starts[o] = np.broadcast_to(line, batch_shape).reshape(n)
+    return starts, in_bounds
+
+
+def _window_index(n, starts, window_sizes):
+    """Index arrays selecting an (N, *window_sizes) block of windows from
+    ``operand[None]``: the leading size-1 axis keeps the N axis when the
+    operand has rank 0."""
+    rank = len(window_sizes)
+    grids = [np.zeros((n,) + (1,) * rank, np.int64)]
+    for d, (start, size) in enumerate(zip(starts, window_sizes)):
+        offsets = np.arange(size).reshape([-1 if a == d else 1 for a in range(rank)])
+        grids.append(start.reshape((-1,) + (1,) * rank) + offsets[None])
+    return tuple(grids)
+
+
+# --- gather ---------------------------------------------------------------------------
+
+def _gather_abstract_eval(operand, indices, *, dimension_numbers, slice_sizes, indices_are_sorted,
+                          unique_indices, mode, fill_value):
+    dn, avals = dimension_numbers, (operand, indices)
+    _check_indices("gather", indices, avals)
+    if len(slice_sizes) != operand.ndim or any(not 0 <= s <= n for s, n in zip(slice_sizes, operand.shape)):
+        raise shape_error("gather", f"needs one slice size per operand axis, each between 0 and the "
+                          f"axis size; got slice_sizes={slice_sizes}", *avals)
+    dropped = dn.collapsed_slice_dims + dn.operand_batching_dims
+    _check_dims("gather", "collapsed_slice_dims", dn.collapsed_slice_dims, operand.ndim, avals)
+    if any(slice_sizes[d] != 1 for d in dropped):
+        raise shape_error("gather", "needs slice size 1 along collapsed and batching dims; got "
+                          f"slice_sizes={slice_sizes}", *avals)
+    _check_batching("gather", operand, indices, dn.operand_batching_dims,
+                    dn.start_indices_batching_dims, dn.start_index_map, dn.collapsed_slice_dims, avals)
+    kept = [slice_sizes[d] for d in range(operand.ndim) if d not in dropped]
+    batch = list(indices.shape[:-1])
+    out_rank = len(batch) + len(kept)
+    _check_dims("gather", "offset_dims", dn.offset_dims, out_rank, avals)
+    if len(dn.offset_dims) != len(kept):
+        raise shape_error("gather", f"needs one offset dim per kept window axis ({len(kept)}), got "
+                          f"offset_dims={dn.offset_dims}", *avals)
+    shape = [kept.pop(0) if p in dn.offset_dims else batch.pop(0) for p in range(out_rank)]
+    return ShapedArray(tuple(shape), operand.dtype, operand.weak_type)
+
+
+def _default_fill(dtype):
+    if dtype.kind == "f":
+        return np.nan
+    if dtype.kind == "b":
+        return True
+    info = np.iinfo(dtype)
+    return info.min if dtype.kind == "i" else info.max
+
+
+def _gather_impl(operand, indices, *, dimension_numbers, slice_sizes, indices_are_sorted,
+                 unique_indices, mode, fill_value):
+    dn = dimension_numbers
+    batch_shape = indices.shape[:-1]
+    starts, in_bounds = _window_starts(operand.shape, indices, dn.start_index_map,
+                                       dn.operand_batching_dims, dn.start_indices_batching_dims,
+                                       slice_sizes, clip=True)
+    n = int(np.prod(batch_shape, dtype=np.int64))
+    windows = operand[None][_window_index(n, starts, slice_sizes)]
+    if mode is GatherScatterMode.FILL_OR_DROP:
+        fill = _default_fill(operand.dtype) if fill_value is None else fill_value
+        mask = in_bounds.reshape((-1,) + (1,) * operand.ndim)
+        windows = np.where(mask, windows, np.array(fill).astype(operand.dtype))
+    dropped = set(dn.collapsed_slice_dims) | set(dn.operand_batching_dims)
+    kept = [slice_sizes[d] for d in range(operand.ndim) if d not in dropped]
+    windows = windows.reshape(batch_shape + tuple(kept))
+    # Output axis p reads a window axis if p is an offset dim, else the next batch axis.
+    batch_axes, window_axes = iter(range(len(batch_shape))), iter(range(len(batch_shape), windows.ndim))
+    order = [next(window_axes) if p in dn.offset_dims else next(batch_axes) for p in range(windows.ndim)]
+    return np.transpose(windows, order)
+
+
+gather_p = standard_primitive("gather", _gather_abstract_eval, _gather_impl)
+
+
+def _static_fill_value(fill_value):
+    if fill_value is None:
+        return None
+    if isinstance(fill_value, core.Tracer):
+        raise TypeError("gather: fill_value must be a static Python scalar, got a traced value.")
+    value = np.asarray(fill_value)
+    if value.shape:
+        raise TypeError(f"gather: fill_value must be a scalar, got shape {value.shape}.")
+    return value.item()
+
+
+def gather(operand, start_indices, dimension_numbers, slice_sizes, *, indices_are_sorted=False,
+           unique_indices=False, mode=None, fill_value=None):
+    """Read windows of ``operand`` starting at the index vectors in ``start_indices``.
+
+    Args:
+      operand: array of any rank.
+      start_indices: integer array; its last axis holds the index vectors
+        (``len(dimension_numbers.start_index_map)`` entries), the other axes are
+        batch axes.
+      dimension_numbers: a ``GatherDimensionNumbers``.
+      slice_sizes: window size per operand axis (1 along collapsed/batching dims).
+      mode: ``GatherScatterMode`` or str; None means FILL_OR_DROP, as in JAX.
+      fill_value: value of out-of-bounds windows under FILL_OR_DROP; default NaN
+        for floats, the minimum for signed ints, the maximum for unsigned, True.
+
+    Returns:
+      Array of ``operand``'s dtype: batch axes of ``start_indices`` and the kept
+      window axes (at ``offset_dims``).
+    """
+    (operand,) = coerce_scalars(operand)
+    start_indices = as_operand(start_indices)
+    mode = GatherScatterMode.from_any(mode)
+    return gather_p.bind(
+        operand, start_indices, dimension_numbers=_int_tuples(dimension_numbers, GatherDimensionNumbers),
+        slice_sizes=tuple(int(s) for s in slice_sizes), indices_are_sorted=bool(indices_are_sorted),
+        unique_indices=bool(unique_indices), mode=mode,
+        fill_value=_static_fill_value(fill_value) if mode is GatherScatterMode.FILL_OR_DROP else None)
+
+
+# --- scatter -----------------------------------------------------------------------------
+
+def _scatter_abstract_eval(name, allowed):
+    def abstract_eval(operand, indices, updates, *, dimension_numbers, indices_are_sorted,
+                      unique_indices, mode):
+        dn, avals = dimension_numbers, (operand, indices, updates)
+        _check_indices(name, indices, avals)
+        check_dtype(name, operand, allowed)
+        if updates.dtype != operand.dtype:
+            raise shape_error(name, "needs updates of the operand's dtype; convert them with "
+                              "lax.convert_element_type(updates, operand.dtype)", *avals)
+        _check_dims(name, "inserted_window_dims", dn.inserted_window_dims, operand.ndim, avals)
+        _check_batching(name, operand, indices, dn.operand_batching_dims,
+                        dn.scatter_indices_batching_dims, dn.scatter_dims_to_operand_dims,
+                        dn.inserted_window_dims, avals)
+        _check_dims(name, "update_window_dims", dn.update_window_dims, updates.ndim, avals)
+        window_axes = [d for d in range(operand.ndim)
+                       if d not in dn.inserted_window_dims and d not in dn.operand_batching_dims]
+        if len(window_axes) != len(dn.update_window_dims):
+            raise shape_error(name, f"needs one update window dim per operand axis that is not "
+                              f"inserted or batched ({len(window_axes)}), got update_window_dims="
+                              f"{dn.update_window_dims}", *avals)
+        scatter_sizes = tuple(s for i, s in enumerate(updates.shape) if i not in dn.update_window_dims)
+        if scatter_sizes != indices.shape[:-1]:
+            raise shape_error(name, f"needs the non-window axes of updates {scatter_sizes} to match "
+                              f"the batch axes of the indices {indices.shape[:-1]}", *avals)
+        for axis, u in zip(window_axes, dn.update_window_dims):
+            if updates.shape[u] > operand.shape[axis]:
+                raise shape_error(name, f"got an update window of size {updates.shape[u]} along "
+                                  f"operand axis {axis} of size {operand.shape[axis]}", *avals)
+        return ShapedArray(operand.shape, operand.dtype, operand.weak_type)
+    abstract_eval.__name__ = f"_{name.replace('-', '_')}_abstract_eval"
+    return abstract_eval
+
+
+def _scatter_impl(combine):
+    def impl(operand, indices, updates, *, dimension_numbers, indices_are_sorted, unique_indices, mode):
+        dn = dimension_numbers
+        scatter_axes = [a for a in range(updates.ndim) if a not in dn.update_window_dims]
+        updates = np.transpose(updates, scatter_axes + list(dn.update_window_dims))
+        window_sizes = [1] * operand.ndim
+        window_axes = [d for d in range(operand.ndim)
+                       if d not in dn.inserted_window_dims and d not in dn.operand_batching_dims]
+        for axis, size in zip(window_axes, updates.shape[len(scatter_axes):]):
+            window_sizes[axis] = size
+        updates = updates.reshape((-1,) + tuple(window_sizes))
+        clip = mode is GatherScatterMode.CLIP
+        starts, in_bounds = _window_starts(operand.shape, indices, dn.scatter_dims_to_operand_dims,
+                                           dn.operand_batching_dims, dn.scatter_indices_batching_dims,
+                                           window_sizes, clip)
+        if not clip:  # windows that do not fit are skipped whole, as XLA does
+            starts = [s[in_bounds] for s in starts]
+            updates = updates[in_bounds]
+        out = operand[None].copy()
+        combine(out, _window_index(len(updates), starts, window_sizes), updates)
+        return out[0]
+    return impl
+
+
+def _assign(out, index, updates):
+    out[index] = updates  # with duplicate indices, the last update wins
+
+
+def _scatter_primitive(name, combine, allowed):
+    return standard_primitive(name, _scatter_abstract_eval(name, allowed), _scatter_impl(combine))
+
+
+scatter_p = _scatter_primitive("scatter", _assign, ALL)
+scatter_add_p = _scatter_primitive("scatter-add", np.add.at, NUMBERS)
+scatter_mul_p = _scatter_primitive("scatter-mul", np.multiply.at, NUMBERS)
+scatter_min_p = _scatter_primitive("scatter-min", np.minimum.at, ALL)
+scatter_max_p = _scatter_primitive("scatter-max", np.maximum.at, ALL)
+
+
+def _scatter_wrapper(prim, what):
+    def wrapper(operand, scatter_indices, updates, dimension_numbers, *, indices_are_sorted=False,
+                unique_indices=False, mode=None):
+        operand, updates = coerce_scalars(operand, updates)
+        return prim.bind(operand, as_operand(scatter_indices), updates,
+                         dimension_numbers=_int_tuples(dimension_numbers, ScatterDimensionNumbers),
+                         indices_are_sorted=bool(indices_are_sorted), unique_indices=bool(unique_indices),
+                         mode=GatherScatterMode.from_any(mode))
+    wrapper.__name__ = prim.name.replace("-", "_")
+    wrapper.__doc__ = f"""Write windows of ``updates`` into ``operand`` at ``scatter_indices``, {what}.
+
+    Args:
+      operand: array of any rank.
+      scatter_indices: integer array; its last axis holds the index vectors.
+      updates: array of ``operand``'s dtype: the batch axes of ``scatter_indices``
+        plus the window axes at ``dimension_numbers.update_window_dims``.
+      dimension_numbers: a ``ScatterDimensionNumbers``.
+      mode: None or "drop"/"fill" skip windows that do not fit (as do
+        "promise_in_bounds"); "clip" clamps their starts.
+
+    Returns:
+      Array of ``operand``'s shape and dtype.
+    """
+    return wrapper
+
+
+scatter = _scatter_wrapper(scatter_p, "replacing its values (the last of duplicate indices wins)")
+scatter_add = _scatter_wrapper(scatter_add_p, "adding (duplicate indices accumulate)")
+scatter_mul = _scatter_wrapper(scatter_mul_p, "multiplying (duplicate indices accumulate)")
+scatter_min = _scatter_wrapper(scatter_min_p, "taking the minimum (duplicates accumulate)")
+scatter_max = _scatter_wrapper(scatter_max_p, "taking the maximum (duplicates accumulate)")
+
+
+# --- dynamic_slice and dynamic_update_slice ------------------------------------------------
+
+def _check_starts(prim, operand, starts, avals):
+    if len(starts) != operand.ndim:
+        raise shape_error(prim, f"needs one start index per operand axis ({operand.ndim}), got "
+                          f"{len(starts)}", *avals)
+    if any(s.shape or not dtypes.is_int(s.dtype) for s in starts):
+        raise shape_error(prim, "needs start indices that are scalar integers", *avals)
+
+
+def _clamped_starts(shape, starts, sizes):
+    return tuple(int(np.clip(int(s), 0, n - k)) for s, n, k in zip(starts, shape, sizes))
+
+
+def _dynamic_slice_abstract_eval(operand, *starts, slice_sizes):
+    _check_starts("dynamic_slice", operand, starts, (operand, *starts))
+    if len(slice_sizes) != operand.ndim or any(not 0 <= k <= n for k, n in zip(slice_sizes, operand.shape)):
+        raise shape_error("dynamic_slice", f"needs slice_sizes={slice_sizes} to give one size per "
+                          "axis, each between 0 and the axis size", operand)
+    return ShapedArray(slice_sizes, operand.dtype, operand.weak_type)
+
+
+def _dynamic_slice_impl(operand, *starts, slice_sizes):
+    begin = _clamped_starts(operand.shape, starts, slice_sizes)
+    return operand[tuple(slice(b, b + k) for b, k in zip(begin, slice_sizes))]
+
+
+dynamic_slice_p = standard_primitive("dynamic_slice", _dynamic_slice_abstract_eval, _dynamic_slice_impl)
+
+
+def _dynamic_update_slice_abstract_eval(operand, update, *starts):
+    avals = (operand, update, *starts)
+    _check_starts("dynamic_update_slice", operand, starts, avals)
+    if update.dtype != operand.dtype:
+        raise shape_error("dynamic_update_slice", "needs an update of the operand's dtype; convert "
+                          "it with lax.convert_element_type(update, operand.dtype)", *avals)
+    if update.ndim != operand.ndim or any(u > n for u, n in zip(update.shape, operand.shape)):
+        raise shape_error("dynamic_update_slice", "needs an update of the operand's rank that fits "
+                          "inside it", *avals)
+    return ShapedArray(operand.shape, operand.dtype, operand.weak_type)
+
+
+def _dynamic_update_slice_impl(operand, update, *starts):
+    begin = _clamped_starts(operand.shape, starts, update.shape)
+    out = operand.copy()
+    out[tuple(slice(b, b + k) for b, k in zip(begin, update.shape))] = update
+    return out
+
+
+dynamic_update_slice_p = standard_primitive("dynamic_update_slice", _dynamic_update_slice_abstract_eval,
+                                            _dynamic_update_slice_impl)
+
+
+def _start_indices(prim, shape, start_indices):
+    """Scalar integer start operands of one dtype, negative values counted from
+    the end (as JAX's wrappers do); the primitive then clamps them."""
+    from . import elementwise as lax
+    if isinstance(start_indices, (core.Array, np.ndarray)) and np.ndim(start_indices) == 1:
+        start_indices = list(start_indices)
+    starts = list(start_indices)
+    if len(starts) != len(shape):
+        raise TypeError(f"{prim}: got {len(starts)} start indices for an operand of shape {shape}; "
+                        "pass one per axis.")
+    arrays = [s for s in starts if not isinstance(s, (int, np.integer))]
+    avals = [core.get_aval(s) for s in arrays]
+    for aval in avals:
+        if not dtypes.is_int(aval.dtype) or aval.shape:
+            raise TypeError(f"{prim}: start indices must be scalar integers, got {aval.str_short()}.")
+    wide = any(aval.dtype.itemsize == 8 for aval in avals)
+    index_dtype = dtypes.canonicalize_dtype(np.int64 if wide else np.int32)
+    out = []
+    for s, size in zip(starts, shape):
+        if isinstance(s, (int, np.integer)):
+            s = int(s)
+            out.append(ArrayImpl(np.array(s + size if s < 0 else s, index_dtype)))
+            continue
+        s = lax.convert_element_type(as_operand(s), index_dtype)
+        out.append(lax.select_n(lax.lt(s, 0), s, lax.add(s, size)))
+    return out
+
+
+def dynamic_slice(operand, start_indices, slice_sizes):
+    """The window of ``operand`` of shape ``slice_sizes`` at ``start_indices``.
+
+    Args:
+      operand: array of any rank.
+      start_indices: one scalar integer (Python int, array or tracer) per axis;
+        negative values count from the end; starts are then clamped so the
+        window fits, as in XLA.
+      slice_sizes: static window size per axis.
+
+    Returns:
+      Array of shape ``slice_sizes`` and ``operand``'s dtype.
+    """
+    (operand,) = coerce_scalars(operand)
+    starts = _start_indices("dynamic_slice", operand.shape, start_indices)
+    return dynamic_slice_p.bind(operand, *starts, slice_sizes=tuple(int(k) for k in slice_sizes))
+
+
+def dynamic_update_slice(operand, update, start_indices):
+    """``operand`` with the window at ``start_indices`` replaced by ``update``.
+
+    Args:
+      operand: array of any rank.
+      update: array of ``operand``'s rank and dtype, no larger along any axis.
+      start_indices: one scalar integer per axis (negative counts from the
+        end); clamped so ``update`` fits.
+
+    Returns:
+      Array of ``operand``'s shape and dtype.
+    """
+    operand, update = coerce_scalars(operand, update)
+    starts = _start_indices("dynamic_update_slice", operand.shape, start_indices)
+    return dynamic_update_slice_p.bind(operand, update, *starts)
+
+
+def _axis(fun, axis, ndim):
+    if not -ndim <= axis < ndim:
+        raise NumbaxTypeError(f"{fun}: axis {axis} is out of bounds for an operand of rank {ndim}.")
+    return axis % ndim
+
+
+def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0):
+    """``dynamic_slice`` of ``slice_size`` elements from ``start_index`` along
+    ``axis``, keeping every other axis whole."""
+    (operand,) = coerce_scalars(operand)
+    axis = _axis("dynamic_slice_in_dim", int(axis), operand.ndim)
+    starts = [0] * operand.ndim
+    sizes = list(operand.shape)
+    starts[axis], sizes[axis] = start_index, int(slice_size)
+    return dynamic_slice(operand, starts, sizes)
+
+
+def dynamic_index_in_dim(operand, index, axis=0, keepdims=True):
+    """Element ``index`` along ``axis`` (clamped); drops that axis unless ``keepdims``."""
+    from .shape import squeeze
+    (operand,) = coerce_scalars(operand)
+    axis = _axis("dynamic_index_in_dim", int(axis), operand.ndim)
+    out = dynamic_slice_in_dim(operand, index, 1, axis)
+    return out if keepdims else squeeze(out, (axis,))
+
+
+def dynamic_update_slice_in_dim(operand, update, start_index, axis):
+    """``dynamic_update_slice`` at ``start_index`` along ``axis`` (0 elsewhere)."""
+    (operand,) = coerce_scalars(operand)
+    axis = _axis("dynamic_update_slice_in_dim", int(axis), operand.ndim)
+    starts = [0] * operand.ndim
+    starts[axis] = start_index
+    return dynamic_update_slice(operand, update, starts)
+
+
+def dynamic_update_index_in_dim(operand, update, index, axis):
+    """Replace element ``index`` along ``axis`` by ``update`` (which may lack that axis)."""
+    from .shape import expand_dims
+    operand, update = coerce_scalars(operand, update)
+    axis = _axis("dynamic_update_index_in_dim", int(axis), operand.ndim)
+    if update.ndim == operand.ndim - 1:
+        update = expand_dims(update, (axis,))
+    return dynamic_update_slice_in_dim(operand, update, index, axis)
+
+
+__all__ = ["GatherDimensionNumbers", "GatherScatterMode", "ScatterDimensionNumbers", "gather", "scatter",
+           "scatter_add", "scatter_mul", "scatter_min", "scatter_max", "dynamic_slice",
+           "dynamic_update_slice", "dynamic_slice_in_dim", "dynamic_index_in_dim",
+           "dynamic_update_slice_in_dim", "dynamic_update_index_in_dim"]

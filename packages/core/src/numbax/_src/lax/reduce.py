@@ -1,3 +1,231 @@
-"""(being written)"""
+"""Reductions over axes: reduce_sum/prod/max/min/and/or/xor, argmax/argmin,
+and ``lax.reduce`` for computations that are one of those monoids.
 
-__all__ = []
+NaN semantics follow XLA: max/min propagate NaN, argmax/argmin return the
+index of the first NaN. An empty reduction gives the monoid's identity
+(``reduce_max`` of nothing is -inf, or the smallest integer).
+"""
+
+import numpy as np
+
+from .. import dtypes
+from ..core import ShapedArray
+from ..dtypes import ALL, INTEGERS, NUMBERS, bool_
+from ..errors import ConcretizationTypeError, TracerArrayConversionError
+from . import elementwise
+from .elementwise import _ignoring_fp_errors
+from .utils import canonical_axes, check_dtype, coerce_scalars, shape_error, standard_primitive
+
+INTS_AND_BOOL = INTEGERS + (bool_,)
+
+
+def _reduced_shape(prim_name, x, axes):
+    if tuple(sorted(set(axes))) != tuple(axes) or any(not 0 <= a < x.ndim for a in axes):
+        raise shape_error(prim_name, f"needs axes as a sorted tuple of distinct axes in [0, {x.ndim}), "
+                          f"got axes={axes}", x)
+    return tuple(d for i, d in enumerate(x.shape) if i not in axes)
+
+
+def _reducer(name, impl, allowed):
+    """A reduction primitive with param ``axes`` (sorted tuple); same dtype out."""
+    def abstract_eval(x, *, axes):
+        check_dtype(name, x, allowed)
+        return ShapedArray(_reduced_shape(name, x, axes), x.dtype, x.weak_type)
+    abstract_eval.__name__ = f"_{name}_abstract_eval"
+    return standard_primitive(name, abstract_eval, impl)
+
+
+def _max_identity(dtype):
+    if dtype == bool_:
+        return False
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _min_identity(dtype):
+    if dtype == bool_:
+        return True
+    return np.inf if dtype.kind == "f" else np.iinfo(dtype).max
+
+
+def _and_identity(dtype):
+    return True if dtype == bool_ else np.iinfo(dtype).max if dtype.kind == "u" else -1
+
+
+@_ignoring_fp_errors
+def _reduce_sum_impl(x, *, axes):
+    # float16 accumulates in float32, as XLA's CPU backend does.
+    return np.sum(x, axis=axes, dtype=np.float32 if x.dtype == np.float16 else x.dtype).astype(x.dtype)
+
+
+@_ignoring_fp_errors
+def _reduce_prod_impl(x, *, axes):
+    return np.prod(x, axis=axes, dtype=np.float32 if x.dtype == np.float16 else x.dtype).astype(x.dtype)
+
+
+def _reduce_max_impl(x, *, axes):
+    return np.maximum.reduce(x, axis=axes, initial=_max_identity(x.dtype))
+
+
+def _reduce_min_impl(x, *, axes):
+    return np.minimum.reduce(x, axis=axes, initial=_min_identity(x.dtype))
+
+
+def _reduce_and_impl(x, *, axes):
+    return np.bitwise_and.reduce(x, axis=axes, initial=_and_identity(x.dtype)).astype(x.dtype)
+
+
+def _reduce_or_impl(x, *, axes):
+    return np.bitwise_or.reduce(x, axis=axes, initial=x.dtype.type(0)).astype(x.dtype)
+
+
+def _reduce_xor_impl(x, *, axes):
+    return np.bitwise_xor.reduce(x, axis=axes, initial=x.dtype.type(0)).astype(x.dtype)
+
+
+reduce_sum_p = _reducer("reduce_sum", _reduce_sum_impl, NUMBERS)
+reduce_prod_p = _reducer("reduce_prod", _reduce_prod_impl, NUMBERS)
+reduce_max_p = _reducer("reduce_max", _reduce_max_impl, ALL)
+reduce_min_p = _reducer("reduce_min", _reduce_min_impl, ALL)
+reduce_and_p = _reducer("reduce_and", _reduce_and_impl, INTS_AND_BOOL)
+reduce_or_p = _reducer("reduce_or", _reduce_or_impl, INTS_AND_BOOL)
+reduce_xor_p = _reducer("reduce_xor", _reduce_xor_impl, INTS_AND_BOOL)
+
+
+# --- argmax, argmin -------------------------------------------------------------------
+
+def _argminmax_abstract_eval(name):
+    def abstract_eval(x, *, axes, index_dtype):
+        check_dtype(name, x, ALL)
+        if len(axes) != 1:
+            raise shape_error(name, f"reduces exactly one axis, got axes={axes}", x)
+        shape = _reduced_shape(name, x, axes)
+        if x.shape[axes[0]] == 0:
+            raise shape_error(name, f"needs a non-empty axis {axes[0]} to find an index in", x)
+        if not dtypes.is_int(index_dtype):
+            raise shape_error(name, f"needs an integer index_dtype, got {np.dtype(index_dtype).name}", x)
+        return ShapedArray(shape, index_dtype)
+    abstract_eval.__name__ = f"_{name}_abstract_eval"
+    return abstract_eval
+
+
+# NumPy's argmax/argmin return the first NaN's index, as XLA does.
+def _argmax_impl(x, *, axes, index_dtype):
+    return np.argmax(x, axis=axes[0]).astype(index_dtype)
+
+
+def _argmin_impl(x, *, axes, index_dtype):
+    return np.argmin(x, axis=axes[0]).astype(index_dtype)
+
+
+argmax_p = standard_primitive("argmax", _argminmax_abstract_eval("argmax"), _argmax_impl)
+argmin_p = standard_primitive("argmin", _argminmax_abstract_eval("argmin"), _argmin_impl)
+
+
+# --- public wrappers ---------------------------------------------------------------------
+
+def _reduction_wrapper(prim, what):
+    def op(operand, axes):
+        (operand,) = coerce_scalars(operand)
+        return prim.bind(operand, axes=canonical_axes(axes, operand.ndim, prim.name))
+    op.__name__ = prim.name
+    op.__doc__ = (f"The {what} of ``operand`` over ``axes`` (ints, negative allowed).\n\n"
+                  "Returns an array of ``operand``'s dtype whose shape drops the reduced axes.")
+    return op
+
+
+reduce_sum = _reduction_wrapper(reduce_sum_p, "sum")
+reduce_prod = _reduction_wrapper(reduce_prod_p, "product")
+reduce_max = _reduction_wrapper(reduce_max_p, "maximum (NaN propagates; -inf or the smallest integer "
+                                "if empty)")
+reduce_min = _reduction_wrapper(reduce_min_p, "minimum (NaN propagates; inf or the largest integer "
+                                "if empty)")
+reduce_and = _reduction_wrapper(reduce_and_p, "bitwise/logical and (bool or integer operand)")
+reduce_or = _reduction_wrapper(reduce_or_p, "bitwise/logical or (bool or integer operand)")
+reduce_xor = _reduction_wrapper(reduce_xor_p, "bitwise/logical xor (bool or integer operand)")
+
+
+def _argminmax_wrapper(prim, what):
+    def op(operand, axis, index_dtype):
+        (operand,) = coerce_scalars(operand)
+        axes = canonical_axes(int(axis), operand.ndim, prim.name)
+        return prim.bind(operand, axes=axes, index_dtype=dtypes.canonicalize_dtype(index_dtype))
+    op.__name__ = prim.name
+    op.__doc__ = (f"Index of the {what} along ``axis`` (the first one on ties; the first NaN if any).\n\n"
+                  "Returns an ``index_dtype`` array of ``operand``'s shape without ``axis``; the axis "
+                  "must not be empty.")
+    return op
+
+
+argmax = _argminmax_wrapper(argmax_p, "maximum")
+argmin = _argminmax_wrapper(argmin_p, "minimum")
+
+
+# computation primitive -> (wrapper, identity of the operand dtype)
+_MONOIDS = {
+    elementwise.add_p: (reduce_sum, lambda dt: False if dt == bool_ else 0),
+    elementwise.mul_p: (reduce_prod, lambda dt: True if dt == bool_ else 1),
+    elementwise.max_p: (reduce_max, _max_identity),
+    elementwise.min_p: (reduce_min, _min_identity),
+    elementwise.and_p: (reduce_and, _and_identity),
+    elementwise.or_p: (reduce_or, lambda dt: False if dt == bool_ else 0),
+    elementwise.xor_p: (reduce_xor, lambda dt: False if dt == bool_ else 0),
+}
+
+
+def _monoid_primitive(computation, aval):
+    """The primitive ``computation(x, y)`` applies, if it is exactly one of
+    ``_MONOIDS`` applied to its two scalar arguments; else None."""
+    from ..interpreters.partial_eval import trace_to_jaxpr
+    closed = trace_to_jaxpr(lambda x, y: [computation(x, y)], [aval, aval], "lax.reduce computation")
+    jaxpr = closed.jaxpr
+    if len(jaxpr.eqns) != 1 or len(jaxpr.outvars) != 1 or closed.consts:
+        return None
+    (eqn,) = jaxpr.eqns
+    if eqn.primitive not in _MONOIDS or eqn.params or jaxpr.outvars != eqn.outvars:
+        return None
+    if set(map(id, eqn.invars)) != set(map(id, jaxpr.invars)) or len(eqn.invars) != 2:
+        return None
+    return eqn.primitive
+
+
+def reduce(operands, init_values, computation, dimensions):  # noqa: A001
+    """Reduce ``operands`` over ``dimensions`` with ``computation`` starting at
+    ``init_values``.
+
+    Supported: one array operand and a computation that is add, mul, max, min,
+    bitwise_and, bitwise_or or bitwise_xor (as ``lax.add``, ``jnp.add`` or
+    ``lambda x, y: x + y``), with ``init_values`` that monoid's identity. The
+    result has ``operand``'s dtype and drops ``dimensions``.
+    """
+    if isinstance(operands, (tuple, list)):
+        raise NotImplementedError(
+            f"lax.reduce of a sequence of {len(operands)} operands (a variadic reduction) is not "
+            "supported. Reduce each array separately (lax.reduce_sum, reduce_max, ...), or use "
+            "lax.argmax/argmin or lax.sort for index-tracking reductions.")
+    (operand,) = coerce_scalars(operands)
+    aval = ShapedArray((), operand.dtype)
+    prim = _monoid_primitive(computation, aval)
+    name = getattr(computation, "__name__", repr(computation))
+    if prim is None:
+        raise NotImplementedError(
+            f"lax.reduce with computation {name}: only add, mul, max, min, bitwise_and, "
+            "bitwise_or and bitwise_xor of the two arguments are supported. Use those reductions "
+            "(lax.reduce_sum, reduce_max, ...) and combine the results, or lax.associative_scan.")
+    wrapper, identity_of = _MONOIDS[prim]
+    identity = identity_of(operand.dtype)
+    try:
+        init = np.asarray(init_values)
+    except (TracerArrayConversionError, ConcretizationTypeError):
+        init = None
+    if init is None or init.shape != () or init.item() != identity:
+        seen = "a traced value" if init is None else repr(init.tolist())
+        raise NotImplementedError(
+            f"lax.reduce with computation {prim.name} needs init_values equal to its identity "
+            f"{identity!r} for {operand.dtype.name}, got {seen}. Reduce with the identity and "
+            f"combine the result with your initial value afterwards, e.g. "
+            f"lax.{prim.name}(lax.{wrapper.__name__}(x, dims), init).")
+    return wrapper(operand, dimensions)
+
+
+__all__ = ["reduce_sum", "reduce_prod", "reduce_max", "reduce_min", "reduce_and", "reduce_or",
+           "reduce_xor", "argmax", "argmin", "reduce"]

@@ -199,7 +199,7 @@ def _slice_abstract_eval(x, *, start_indices, limit_indices, strides):
 
 def _slice_impl(x, *, start_indices, limit_indices, strides):
     strides = strides or (1,) * x.ndim
-    return x[tuple(slice(s, e, st) for s, e, st in zip(start_indices, limit_indices, strides))]
+    return x[tuple(_py_slice(s, e, st) for s, e, st in zip(start_indices, limit_indices, strides))]
 
 
 slice_p = standard_primitive("slice", _slice_abstract_eval, _slice_impl)
@@ -280,6 +280,8 @@ def _pad_abstract_eval(x, padding_value, *, padding_config):
 
 def _pad_impl(x, padding_value, *, padding_config):
     # Interior padding first, then edges; negative edges crop.
+    if not padding_config:
+        return x
     shape = [size + max(size - 1, 0) * interior for (_, _, interior), size in zip(padding_config, x.shape)]
     out = np.full(shape, padding_value, dtype=x.dtype)
     out[tuple(_py_slice(None, None, interior + 1) for _, _, interior in padding_config)] = x

@@ -1,3 +1,122 @@
-"""(being written)"""
+"""Sorting: ``sort`` of several operands by their first ``num_keys`` (the
+others ride along), and ``top_k``.
 
-__all__ = []
+Order is JAX's total order: NaNs (of either sign) after everything else and
+-0.0 equal to 0.0, so a stable sort keeps their input order. NumPy's stable
+sorts order floats the same way.
+"""
+
+import numpy as np
+
+from .. import dtypes
+from ..core import NumbaxTypeError, ShapedArray
+from .utils import coerce_scalars, shape_error, standard_primitive
+
+
+# --- sort ---------------------------------------------------------------------------
+
+def _sort_abstract_eval(*operands, dimension, is_stable, num_keys):
+    if not operands:
+        raise NumbaxTypeError("sort needs at least one operand.")
+    first = operands[0]
+    if any(o.shape != first.shape for o in operands):
+        raise shape_error("sort", "requires operands of one shape", *operands)
+    if not 0 <= dimension < first.ndim:
+        raise shape_error("sort", f"dimension {dimension} is out of range for rank {first.ndim}", *operands)
+    if not 1 <= num_keys <= len(operands):
+        raise shape_error("sort", f"needs 1 <= num_keys <= {len(operands)} (the number of operands), "
+                          f"got num_keys={num_keys}", *operands)
+    return list(operands)
+
+
+def _sort_impl(*operands, dimension, is_stable, num_keys):
+    # A stable sort is also a valid unstable one, so is_stable needs no branch.
+    if len(operands) == 1:
+        return [np.sort(operands[0], axis=dimension, kind="stable")]
+    if num_keys == 1:
+        perm = np.argsort(operands[0], axis=dimension, kind="stable")
+    else:
+        perm = np.lexsort(operands[num_keys - 1::-1], axis=dimension)  # lexsort's primary key is last
+    return [np.take_along_axis(o, perm, axis=dimension) for o in operands]
+
+
+sort_p = standard_primitive("sort", _sort_abstract_eval, _sort_impl, multiple_results=True)
+
+
+def _sort_dimension(fun_name, dimension, ndim):
+    dimension = int(dimension)
+    if not -ndim <= dimension < ndim:
+        raise ValueError(f"{fun_name}: dimension {dimension} is out of bounds for operands of rank "
+                         f"{ndim}" + (" (a 0-d array has nothing to sort; reshape it to (1,))." if ndim == 0
+                                      else "."))
+    return dimension % ndim
+
+
+def sort(operand, dimension=-1, is_stable=True, num_keys=1):
+    """Sort along ``dimension``.
+
+    Args:
+      operand: an array, or a sequence of arrays of one shape. With several,
+        they are ordered lexicographically by the first ``num_keys`` of them and
+        the others are permuted alongside.
+      dimension: the axis to sort along.
+      is_stable: keep the input order of equal keys.
+      num_keys: how many leading operands are keys.
+
+    Returns:
+      An array like ``operand``, or a tuple of arrays like the operands.
+      NaNs sort after everything else.
+    """
+    single = not isinstance(operand, (tuple, list))
+    operands = [coerce_scalars(o)[0] for o in ([operand] if single else operand)]
+    if not operands:
+        raise ValueError("sort needs at least one operand.")
+    dimension = _sort_dimension("sort", dimension, operands[0].ndim)
+    out = sort_p.bind(*operands, dimension=dimension, is_stable=bool(is_stable), num_keys=int(num_keys))
+    return out[0] if single else tuple(out)
+
+
+def sort_key_val(keys, values, dimension=-1, is_stable=True):
+    """Sort ``keys`` along ``dimension`` and permute ``values`` (same shape) alike.
+
+    Returns ``(sorted_keys, permuted_values)``."""
+    return sort((keys, values), dimension=dimension, is_stable=is_stable, num_keys=1)
+
+
+# --- top_k -------------------------------------------------------------------------------
+
+def _top_k_abstract_eval(x, *, k, axis):
+    if not 0 <= axis < x.ndim:
+        raise shape_error("top_k", f"axis {axis} is out of range for rank {x.ndim}", x)
+    if not 0 <= k <= x.shape[axis]:
+        raise shape_error("top_k", f"needs 0 <= k <= {x.shape[axis]} (the size of axis {axis}), got k={k}", x)
+    shape = x.shape[:axis] + (k,) + x.shape[axis + 1:]
+    return [ShapedArray(shape, x.dtype, x.weak_type), ShapedArray(shape, dtypes.int32)]
+
+
+def _top_k_impl(x, *, k, axis):
+    # Descending and stable (ties keep the lower index first, NaN counts as
+    # the largest): a stable ascending sort of the reversed axis, read backwards.
+    n = x.shape[axis]
+    ascending = np.argsort(np.flip(x, axis), axis=axis, kind="stable")
+    indices = (n - 1 - np.flip(ascending, axis)).take(np.arange(k), axis=axis)
+    return [np.take_along_axis(x, indices, axis=axis), indices.astype(np.int32)]
+
+
+top_k_p = standard_primitive("top_k", _top_k_abstract_eval, _top_k_impl, multiple_results=True)
+
+
+def top_k(operand, k, *, axis=-1):
+    """The ``k`` largest entries along ``axis`` (default the last) and their indices.
+
+    Returns ``(values, indices)``: ``operand``'s shape with ``axis`` of size
+    ``k``, values in descending order (ties keep the lower index first; NaN
+    counts as the largest) and int32 indices."""
+    (operand,) = coerce_scalars(operand)
+    if not isinstance(k, (int, np.integer)):
+        raise TypeError(f"top_k: k must be a Python int, got {type(k).__name__}; k is static.")
+    axis = _sort_dimension("top_k", axis, operand.ndim)
+    return tuple(top_k_p.bind(operand, k=int(k), axis=axis))
+
+
+__all__ = ["sort", "sort_key_val", "top_k"]

@@ -42,6 +42,11 @@ def convert(x, dtype, weak_type=False):
         if x.dtype == dtype and x.weak_type == weak_type:
             return x
         return lax_elementwise.convert_element_type(x, dtype, weak_type)
+    if type(x) is float or (type(x) is int and np.dtype(dtype).kind != "b"):
+        try:
+            return ArrayImpl(np.array(x, dtype=dtype), weak_type)
+        except OverflowError:
+            pass  # an int too large for dtype wraps below, as JAX's conversion does
     value = np.asarray(x)
     if value.dtype.kind == "f" and np.dtype(dtype).kind in "iu":
         return lax_elementwise.convert_element_type(ensure_array(x), dtype, weak_type)
@@ -59,9 +64,16 @@ def promote_dtypes_inexact(*args):
     """Like ``promote_dtypes`` but integers and bools become the default float."""
     pairs = [dtypes.dtype_and_weak_of(x) for x in args]
     dtype, weak = dtypes.result_type_with_weak(*pairs)
-    if not dtypes.is_float(dtype):
-        dtype = dtypes.default_float_dtype()
-    return [convert(x, dtype, weak) for x in args]
+    return [convert(x, to_inexact_dtype(dtype), weak) for x in args]
+
+
+def to_inexact_dtype(dtype):
+    """The float type integers and bools become (JAX's rule): float64 for
+    64-bit integers (when x64 is on), float32 for narrower ones."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return dtype
+    return dtypes.canonicalize_dtype(np.float64 if dtype.itemsize == 8 else np.float32)
 
 
 def broadcast_shapes(*shapes, fun_name="broadcast_shapes", args=None):
@@ -85,8 +97,9 @@ def promote_shapes(fun_name, *args):
     """Broadcast ranks NumPy-style: check compatibility, then add leading size-1
     axes (lax broadcasts size-1 axes and rank-0 operands itself)."""
     shapes = [tuple(np.shape(x)) if not isinstance(x, core.Array) else tuple(x.shape) for x in args]
-    if len(set(shapes)) <= 1:
-        return list(args)
+    nonscalar = {s for s in shapes if s}
+    if len(nonscalar) <= 1:
+        return list(args)  # equal shapes, or scalars that lax broadcasts itself
     broadcast_shapes(*shapes, fun_name=fun_name, args=args)
     ndim = max(len(s) for s in shapes)
     return [lax_shape.broadcast_to_rank(x, ndim) if 0 < len(s) < ndim else x for x, s in zip(args, shapes)]

@@ -1,0 +1,317 @@
+"""User-facing differentiation: ``jvp``, ``linearize``, ``vjp``, ``grad``,
+``value_and_grad``, ``jacfwd``, ``jacrev``, ``hessian``, over pytrees.
+
+Forward mode is the JVP interpreter; reverse mode linearizes (JVP over
+partial evaluation) and transposes the linear jaxpr (interpreters/transpose.py).
+"""
+
+import functools
+
+import numpy as np
+
+from . import core, dtypes
+from .array import ArrayImpl
+from .interpreters.jvp import Zero, instantiate, jvp_flat, tangent_aval
+from .interpreters.transpose import backward_pass, linearize_flat
+from .tree_util import tree_flatten, tree_map, tree_structure, tree_unflatten
+
+
+def _as_array(x):
+    if isinstance(x, core.Array):
+        return x
+    dtype, weak = dtypes.dtype_and_weak_of(x)
+    return ArrayImpl(np.array(x, dtype=dtype), weak)
+
+
+def _flatten_fun(fun, in_tree):
+    out_tree_box = []
+
+    def flat_fun(*leaves):
+        out = fun(*tree_unflatten(in_tree, leaves))
+        out_leaves, out_tree = tree_flatten(out)
+        out_tree_box.append(out_tree)
+        return out_leaves
+    return flat_fun, out_tree_box
+
+
+def _check_tangent(path, primal, tangent):
+    p_aval, t_aval = core.get_aval(primal), core.get_aval(tangent)
+    if p_aval.shape != t_aval.shape or (dtypes.is_float(p_aval.dtype) and
+                                        p_aval.dtype != t_aval.dtype):
+        raise TypeError(
+            f"jvp: the primal and tangent at input {path} must have the same shape and dtype; got "
+            f"primal {p_aval.str_short()} and tangent {t_aval.str_short()}. Build tangents with "
+            "numbax.numpy.zeros_like/ones_like(primal).")
+
+
+def jvp(fun, primals, tangents, has_aux=False):
+    """Forward-mode derivative: ``(fun(*primals), J @ tangents)``.
+
+    Args:
+      fun: function of arrays (pytrees) returning arrays (pytrees).
+      primals, tangents: tuples of equal structure, shapes and dtypes.
+
+    Returns:
+      ``(primals_out, tangents_out)`` (plus ``aux`` when ``has_aux``).
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp: primals and tangents must be tuples or lists, e.g. jvp(f, (x,), (t,)); "
+                        f"got {type(primals).__name__} and {type(tangents).__name__}.")
+    p_leaves, p_tree = tree_flatten(tuple(primals))
+    t_leaves, t_tree = tree_flatten(tuple(tangents))
+    if p_tree != t_tree:
+        raise TypeError(f"jvp: primal and tangent structures differ: {p_tree} vs {t_tree}.")
+    for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
+        _check_tangent(i, p, t)
+    user_fun = (lambda *a: fun(*a)[0]) if not has_aux else fun
+    aux_box = []
+
+    def call(*args):
+        out = fun(*args)
+        if has_aux:
+            out, aux = out
+            aux_box.append(aux)
+        return out
+    flat_fun, out_tree = _flatten_fun(call, p_tree)
+    del user_fun
+    out_p, out_t = jvp_flat(flat_fun, [_as_array(p) for p in p_leaves], [_as_array(t) for t in t_leaves])
+    out_t = [instantiate(t) for t in out_t]
+    result = tree_unflatten(out_tree[0], out_p), tree_unflatten(out_tree[0], out_t)
+    if has_aux:
+        return (*result, _strip_tracers(aux_box[0]))
+    return result
+
+
+def _strip_tracers(aux):
+    return aux
+
+
+def linearize(fun, *primals):
+    """``(fun(*primals), f_jvp)`` where ``f_jvp(*tangents)`` evaluates the
+    linear map ``t -> J @ t`` without re-running ``fun``'s primal computation."""
+    p_leaves, p_tree = tree_flatten(primals)
+    flat_fun, out_tree = _flatten_fun(fun, p_tree)
+    out_p, linear, zero_mask = linearize_flat(flat_fun, [_as_array(p) for p in p_leaves])
+    out_avals = [core.get_aval(p) for p in out_p]
+
+    def f_jvp(*tangents):
+        t_leaves, t_tree = tree_flatten(tangents)
+        if t_tree != p_tree:
+            raise TypeError(f"linearize: tangents must have the primals' structure {p_tree}, got {t_tree}.")
+        nonzero = iter(core.eval_jaxpr(linear.jaxpr, linear.consts, *map(_as_array, t_leaves)))
+        outs = [instantiate(Zero(tangent_aval(a))) if zero else next(nonzero)
+                for zero, a in zip(zero_mask, out_avals)]
+        return tree_unflatten(out_tree[0], outs)
+    return tree_unflatten(out_tree[0], out_p), f_jvp
+
+
+def vjp(fun, *primals, has_aux=False):
+    """Reverse-mode derivative: ``(fun(*primals), vjp_fun)`` where
+    ``vjp_fun(ct)`` returns a tuple of cotangents shaped like ``primals``."""
+    p_leaves, p_tree = tree_flatten(primals)
+    aux_box = []
+
+    def call(*args):
+        out = fun(*args)
+        if has_aux:
+            out, aux = out
+            aux_box.append(aux)
+        return out
+    flat_fun, out_tree = _flatten_fun(call, p_tree)
+    in_arrays = [_as_array(p) for p in p_leaves]
+    out_p, linear, zero_mask = linearize_flat(flat_fun, in_arrays)
+    in_avals = [tangent_aval(core.get_aval(p)) for p in in_arrays]
+
+    def vjp_fun(ct):
+        ct_leaves, ct_tree = tree_flatten(ct)
+        if ct_tree != out_tree[0]:
+            raise TypeError(f"vjp: the cotangent must have the output's structure {out_tree[0]}, "
+                            f"got {ct_tree}.")
+        for i, (c, p) in enumerate(zip(ct_leaves, out_p)):
+            c_aval, p_aval = core.get_aval(c), core.get_aval(p)
+            if c_aval.shape != p_aval.shape:
+                raise TypeError(f"vjp: cotangent {i} has shape {c_aval.str_short()} but the output has "
+                                f"{p_aval.str_short()}.")
+        nonzero_cts = [_as_array(c) for c, zero in zip(ct_leaves, zero_mask) if not zero]
+        cts_in = backward_pass(linear.jaxpr, linear.consts, nonzero_cts)
+        cts_in = [instantiate(Zero(a)) if type(c) is Zero else c for c, a in zip(cts_in, in_avals)]
+        return tree_unflatten(p_tree, cts_in)
+
+    out = tree_unflatten(out_tree[0], out_p)
+    if has_aux:
+        return out, vjp_fun, aux_box[0]
+    return out, vjp_fun
+
+
+def _check_grad_input(fun_name, index, x, allow_int):
+    aval = core.get_aval(x)
+    if not dtypes.is_float(aval.dtype) and not allow_int:
+        raise TypeError(
+            f"{fun_name} requires real-valued (float) inputs; argument {index} has dtype "
+            f"{aval.dtype.name}. Cast it with x.astype(jnp.float32), or pass allow_int=True to get "
+            "zero gradients for integer inputs.")
+
+
+def value_and_grad(fun, argnums=0, has_aux=False, allow_int=False):
+    """``f -> (f(x), df/dx)`` for a scalar-valued ``f``; ``argnums`` (int or
+    tuple) picks the differentiated positional arguments (pytrees allowed)."""
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)
+
+    @functools.wraps(fun)
+    def wrapped(*args, **kwargs):
+        for n in nums:
+            if n >= len(args):
+                raise TypeError(f"grad: argnums={argnums} but only {len(args)} positional arguments "
+                                "were given.")
+            for leaf in tree_flatten(args[n])[0]:
+                _check_grad_input("grad", n, leaf, allow_int)
+
+        def partial(*diff_args):
+            full = list(args)
+            for n, a in zip(nums, diff_args):
+                full[n] = a
+            return fun(*full, **kwargs)
+        out, vjp_fun, *aux = vjp(partial, *[args[n] for n in nums], has_aux=has_aux)
+        value = out
+        aval = core.get_aval(value) if isinstance(value, (core.Array, float, int)) else None
+        if aval is None or aval.shape != ():
+            shape = "a pytree" if aval is None else aval.str_short()
+            raise TypeError(f"grad requires a scalar output (shape ()), got {shape}. Use "
+                            "numbax.vjp or jacrev for non-scalar outputs, or reduce with .sum().")
+        if not dtypes.is_float(aval.dtype):
+            raise TypeError(f"grad requires a float output, got {aval.dtype.name}.")
+        from .lax.elementwise import convert_element_type
+        one = convert_element_type(ArrayImpl(np.ones((), aval.dtype)), aval.dtype)
+        grads = vjp_fun(one)
+        grads = grads[0] if single else tuple(grads)
+        if has_aux:
+            return (value, aux[0]), grads
+        return value, grads
+    return wrapped
+
+
+def grad(fun, argnums=0, has_aux=False, allow_int=False):
+    """``f -> df/dx`` for a scalar-valued ``f`` (see ``value_and_grad``)."""
+    vg = value_and_grad(fun, argnums, has_aux, allow_int)
+
+    @functools.wraps(fun)
+    def wrapped(*args, **kwargs):
+        (_, aux), g = vg(*args, **kwargs) if has_aux else ((None, None), vg(*args, **kwargs)[1])
+        return (g, aux) if has_aux else g
+    return wrapped
+
+
+def _std_basis(leaves):
+    """One-hot tangents for every element of every leaf: list of leaf lists."""
+    basis = []
+    for i, leaf in enumerate(leaves):
+        aval = core.get_aval(leaf)
+        for j in range(aval.size):
+            onehot = np.zeros(aval.size, aval.dtype)
+            onehot[j] = 1
+            row = [ArrayImpl(np.zeros(core.get_aval(other).shape, core.get_aval(other).dtype))
+                   for other in leaves]
+            row[i] = ArrayImpl(onehot.reshape(aval.shape))
+            basis.append(row)
+    return basis
+
+
+def _stack_rows(rows, out_aval_shape, in_shape):
+    from . import numpy as jnp
+    stacked = jnp.stack(rows, axis=-1) if rows else jnp.zeros(out_aval_shape + (0,))
+    return stacked.reshape(tuple(out_aval_shape) + tuple(in_shape))
+
+
+def jacfwd(fun, argnums=0, has_aux=False):
+    """Jacobian by forward mode: one JVP per input element. Output leaves get
+    shape ``out.shape + in.shape``."""
+    if has_aux:
+        raise NotImplementedError("jacfwd(has_aux=True) is not implemented yet.")
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)
+
+    def jac(*args):
+        diff = [args[n] for n in nums]
+        leaves, tree = tree_flatten(tuple(diff))
+
+        def partial(*d):
+            full = list(args)
+            for n, a in zip(nums, d):
+                full[n] = a
+            return fun(*full)
+        columns = []
+        for row in _std_basis(leaves):
+            _, t_out = jvp(partial, tuple(diff), tuple(tree_unflatten(tree, row)))
+            columns.append(t_out)
+        out = partial(*diff)
+        return _assemble(out, leaves, tree, columns, single)
+    return jac
+
+
+def _assemble(out, in_leaves, in_tree, columns, single):
+    from . import numpy as jnp
+    out_leaves, out_tree = tree_flatten(out)
+    col_leaves = [tree_flatten(c)[0] for c in columns]
+    per_out = []
+    for k, o in enumerate(out_leaves):
+        o_shape = tuple(core.get_aval(o).shape)
+        blocks, start = [], 0
+        for leaf in in_leaves:
+            size = core.get_aval(leaf).size
+            rows = [col_leaves[start + j][k] for j in range(size)]
+            in_shape = tuple(core.get_aval(leaf).shape)
+            blocks.append(_stack_rows(rows, o_shape, in_shape) if rows
+                          else jnp.zeros(o_shape + in_shape, core.get_aval(o).dtype))
+            start += size
+        per_in = tree_unflatten(in_tree, blocks)
+        per_out.append(per_in[0] if single else per_in)
+    return tree_unflatten(out_tree, per_out)
+
+
+def jacrev(fun, argnums=0, has_aux=False):
+    """Jacobian by reverse mode: one VJP per output element."""
+    if has_aux:
+        raise NotImplementedError("jacrev(has_aux=True) is not implemented yet.")
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)
+
+    def jac(*args):
+        from . import numpy as jnp
+        diff = [args[n] for n in nums]
+
+        def partial(*d):
+            full = list(args)
+            for n, a in zip(nums, d):
+                full[n] = a
+            return fun(*full)
+        out, vjp_fun = vjp(partial, *diff)
+        out_leaves, out_tree = tree_flatten(out)
+        in_leaves, in_tree = tree_flatten(tuple(diff))
+        per_out = []
+        for k, o in enumerate(out_leaves):
+            aval = core.get_aval(o)
+            rows = []
+            for j in range(aval.size):
+                cts = [jnp.zeros(core.get_aval(x).shape, core.get_aval(x).dtype) for x in out_leaves]
+                cts[k] = ArrayImpl(np.eye(1, aval.size, j, dtype=aval.dtype).reshape(aval.shape))
+                rows.append(tree_flatten(vjp_fun(tree_unflatten(out_tree, cts)))[0])
+            blocks = []
+            for i, leaf in enumerate(in_leaves):
+                in_shape = tuple(core.get_aval(leaf).shape)
+                if rows:
+                    blocks.append(jnp.stack([r[i] for r in rows]).reshape(aval.shape + in_shape))
+                else:
+                    blocks.append(jnp.zeros(aval.shape + in_shape, aval.dtype))
+            per_in = tree_unflatten(in_tree, blocks)
+            per_out.append(per_in[0] if single else per_in)
+        return tree_unflatten(out_tree, per_out)
+    return jac
+
+
+def hessian(fun, argnums=0):
+    """Second derivatives: ``jacfwd(jacrev(fun))``."""
+    return jacfwd(jacrev(fun, argnums), argnums)
+
+
+_ = (tree_map, tree_structure)

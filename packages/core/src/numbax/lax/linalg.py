@@ -1,0 +1,3 @@
+"""``numbax.lax.linalg`` (≈ ``jax.lax.linalg``)."""
+
+from numbax._src.lax.linalg import *  # noqa: F401,F403
