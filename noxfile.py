@@ -76,6 +76,9 @@ def examples(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Run benchmarks/ and print figures against NumPy (and JAX with NUMBAX_BENCH_JAX=1)."""
     session.install("packages/core")
-    if os.environ.get("NUMBAX_BENCH_JAX") == "1":
+    with_jax = os.environ.get("NUMBAX_BENCH_JAX") == "1"
+    if with_jax:
         session.install("jax")
-    session.run("python", "benchmarks/run.py", *session.posargs)
+    # A reused venv may still hold jax from an earlier NUMBAX_BENCH_JAX=1 run: say explicitly.
+    env = {"NUMBAX_BENCH_JAX": "1" if with_jax else "0"}
+    session.run("python", "benchmarks/run.py", *session.posargs, env=env)

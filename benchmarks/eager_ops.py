@@ -4,17 +4,20 @@ Each figure is the best of several timeit repeats, per call. Run with `nox -s be
 or `python benchmarks/eager_ops.py` once packages/core is installed.
 """
 
+import os
 import timeit
 
 import numpy as np
 
 import numbax.numpy as jnp
 
-try:
-    import jax
-    import jax.numpy as jax_numpy
-except ImportError:
-    jax = None
+jax = None
+if os.environ.get("NUMBAX_BENCH_JAX") != "0":  # nox -s bench sets 0 unless JAX was asked for
+    try:
+        import jax
+        import jax.numpy as jax_numpy
+    except ImportError:
+        pass
 
 REPEATS = 7
 
@@ -58,7 +61,8 @@ def cases():
 
 def main():
     scale = {"us": 1e6, "ms": 1e3}
-    print(f"eager ops, best of {REPEATS} repeats per call" + ("" if jax else " (JAX not importable)"))
+    note = "" if jax else " (no JAX column: JAX not importable, or NUMBAX_BENCH_JAX=0)"
+    print(f"eager ops, best of {REPEATS} repeats per call{note}")
     header = f"{'benchmark':<40} {'numpy':>10} {'numbax':>10} {'numbax/numpy':>13}"
     if jax is not None:
         header += f" {'jax':>10} {'numbax/jax':>11}"

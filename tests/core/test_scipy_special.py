@@ -11,7 +11,8 @@ import numbax
 import numbax.numpy as jnp
 import numbax.scipy.special as special
 from numbax._src.config import enable_x64
-from numbax.test_util import BOOL, F32, F64, I32, I64, OpCase, check_op, float_of, op_params, positive, uniform
+from numbax.test_util import (BOOL, F32, F64, I32, I64, OpCase, check_op, float_of, op_params, positive,
+                              uniform)
 
 FLOATS = (F32, F64)
 NUMBERS = (F32, F64, I32, I64)
@@ -62,7 +63,8 @@ def reduction(name, fun, ref, shapes=None, dtypes=NUMBERS, sample=uniform(-5, 5)
 CASES = [
     unary("erf", ss.erf),
     unary("erfc", ss.erfc, uniform(-4, 9)),
-    unary("erfinv", ss.erfinv, uniform(-0.999, 0.999), dtypes=FLOATS, tol={F32: (2e-5, 1e-6), F64: (1e-12, 1e-13)}),
+    unary("erfinv", ss.erfinv, uniform(-0.999, 0.999), dtypes=FLOATS,
+          tol={F32: (2e-5, 1e-6), F64: (1e-12, 1e-13)}),
     unary("gammaln", ss.gammaln, positive(0.1, 30)),
     unary("digamma", ss.digamma, positive(0.1, 30)),
     unary("expit", ss.expit, uniform(-30, 30)),
@@ -76,7 +78,8 @@ CASES = [
     unary("log_ndtr", ss.log_ndtr, uniform(-30, 12), dtypes=(F32, I32)),
     unary("entr", ss.entr, with_zeros(-1, 3), dtypes=FLOATS),
     OpCase("xlogy", special.xlogy, quiet(ss.xlogy), SHAPES2, NUMBERS, with_zeros(0, 3), float_of, TOL),
-    OpCase("xlog1py", special.xlog1py, quiet(ss.xlog1py), SHAPES2, FLOATS, with_zeros(-0.9, 3), float_of, TOL),
+    OpCase("xlog1py", special.xlog1py, quiet(ss.xlog1py), SHAPES2, FLOATS, with_zeros(-0.9, 3), float_of,
+           TOL),
     OpCase("betaln", special.betaln, ss.betaln, SHAPES2, NUMBERS, positive(0.1, 20), float_of,
            {F32: (2e-5, 2e-5), F64: (1e-11, 1e-12)}),
     OpCase("betaln[large]", special.betaln, ss.betaln, [[(8,), (8,)]], FLOATS,
@@ -94,7 +97,8 @@ CASES = [
               lambda a, b: ss.logsumexp(a, b=b, return_sign=True), shapes=[[(5,), (5,)], [(2, 3), (2, 3)]],
               samplers=[None, uniform(-2, 2)], out=lambda d: (float_of(d), float_of(d))),
     reduction("logsumexp[where]", lambda a, m: special.logsumexp(a, axis=-1, where=m),
-              lambda a, m: ss.logsumexp(np.where(m, a, -np.inf), axis=-1), shapes=[[(2, 3), (2, 3)], [(4,), (4,)]],
+              lambda a, m: ss.logsumexp(np.where(m, a, -np.inf), axis=-1),
+              shapes=[[(2, 3), (2, 3)], [(4,), (4,)]],
               arg_dtypes=[None, BOOL]),
     reduction("softmax", special.softmax, ss.softmax, shapes=[[()], [(5,)], [(2, 3)]]),
     reduction("log_softmax", special.log_softmax, ss.log_softmax, shapes=[[()], [(5,)], [(2, 3)]]),
@@ -131,7 +135,8 @@ def test_logsumexp_edges():
 def test_softmax_family_is_stable():
     big = arr([1000.0, 1000.0, -1000.0])
     np.testing.assert_allclose(special.softmax(big), [0.5, 0.5, 0.0])
-    np.testing.assert_allclose(special.log_softmax(big), [-np.log(2), -np.log(2), -2000 - np.log(2)], rtol=1e-6)
+    np.testing.assert_allclose(special.log_softmax(big), [-np.log(2), -np.log(2), -2000 - np.log(2)],
+                               rtol=1e-6)
     assert np.isnan(np.asarray(special.log_softmax(arr([-np.inf, -np.inf])))).all()
 
 
@@ -153,7 +158,8 @@ def test_tails_are_accurate():
 
 
 def test_special_values():
-    np.testing.assert_array_equal(special.xlogy(arr([0.0, 0.0, 2.0]), arr([0.0, np.inf, 1.0])), [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(special.xlogy(arr([0.0, 0.0, 2.0]), arr([0.0, np.inf, 1.0])),
+                                  [0.0, 0.0, 0.0])
     np.testing.assert_array_equal(special.entr(arr([0.0, -1.0, 1.0])), [0.0, -np.inf, 0.0])
     np.testing.assert_array_equal(special.logit(arr([0.0, 1.0, 0.5])), [-np.inf, np.inf, 0.0])
     assert special.gammaln(3).dtype == F32 and special.gammaln(3).weak_type

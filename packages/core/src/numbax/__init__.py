@@ -15,6 +15,22 @@ from numbax._src.api import (  # noqa: E402
     eval_shape as eval_shape,
     make_jaxpr as make_jaxpr,
 )
+from numbax._src.autodiff import (  # noqa: E402
+    grad as grad,
+    hessian as hessian,
+    jacfwd as jacfwd,
+    jacrev as jacrev,
+    jvp as jvp,
+    linearize as linearize,
+    value_and_grad as value_and_grad,
+    vjp as vjp,
+)
+from numbax._src.custom_derivatives import (  # noqa: E402
+    checkpoint as checkpoint,
+    custom_jvp as custom_jvp,
+    custom_vjp as custom_vjp,
+    remat as remat,
+)
 from numbax._src.devices import (  # noqa: E402
     default_backend as default_backend,
     devices as devices,

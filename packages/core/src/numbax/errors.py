@@ -3,6 +3,7 @@
 from numbax._src.core import JaxprTypeError as JaxprTypeError  # noqa: F401
 from numbax._src.errors import (  # noqa: F401
     ConcretizationTypeError as ConcretizationTypeError,
+    NonConcreteBooleanIndexError as NonConcreteBooleanIndexError,
     NumbaxTypeError as NumbaxTypeError,
     TracerArrayConversionError as TracerArrayConversionError,
     TracerBoolConversionError as TracerBoolConversionError,

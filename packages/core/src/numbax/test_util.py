@@ -76,6 +76,10 @@ class OpCase:
     tol: dict = dataclasses.field(default_factory=dict)
     arg_dtypes: Any = None
     samplers: Any = None  # per-argument samplers, overriding ``sample``
+    grad_order: int = 0  # check_grads to this order (0: not differentiable)
+    grad_argnums: Any = None  # which positional args to differentiate (None: all float args)
+    grad_modes: tuple = ("fwd", "rev")
+    grad_tol: Any = None  # (atol, rtol) for the gradient check, or None for the default
 
     def __str__(self):
         return self.name
@@ -150,3 +154,135 @@ def op_params(cases):
                 params.append(pytest.param(case, shapes, np.dtype(dtype),
                                            id=f"{case.name}-{shape_id}-{np.dtype(dtype).name}"))
     return params
+
+
+# --- numerical gradient checks ---------------------------------------------------------
+
+def _numerical_jvp(f, args, tangents, eps):
+    """Central difference of ``f`` along ``tangents`` in float64 NumPy arithmetic."""
+    plus = [np.asarray(a, np.float64) + eps * np.asarray(t, np.float64) for a, t in zip(args, tangents)]
+    minus = [np.asarray(a, np.float64) - eps * np.asarray(t, np.float64) for a, t in zip(args, tangents)]
+    from . import numpy as jnp
+    f_plus = tree_leaves(f(*[jnp.asarray(p.astype(np.asarray(a).dtype)) for p, a in zip(plus, args)]))
+    f_minus = tree_leaves(f(*[jnp.asarray(m.astype(np.asarray(a).dtype)) for m, a in zip(minus, args)]))
+    return [(np.asarray(p, np.float64) - np.asarray(m, np.float64)) / (2 * eps)
+            for p, m in zip(f_plus, f_minus)]
+
+
+def _default_eps(dtype):
+    return 1e-3 if np.dtype(dtype) == F32 else 1e-6
+
+
+def _working_dtype(args, outs):
+    """float32 if any float input or output is narrower than float64: finite
+    differences and tolerances must follow the least precise value."""
+    kinds = [np.asarray(x).dtype for x in list(args) + list(outs)]
+    return F32 if any(d.kind == "f" and d.itemsize < 8 for d in kinds) else F64
+
+
+def check_jvp(f, args, *, atol=None, rtol=None, eps=None, seed=0):
+    """``jvp(f)`` along a random direction vs central differences."""
+    from . import jvp
+    from . import numpy as jnp
+    rng = np.random.default_rng(seed)
+    tangents = [rng.standard_normal(np.shape(a)).astype(np.asarray(a).dtype) for a in args]
+    out, t_out = jvp(f, tuple(jnp.asarray(a) for a in args), tuple(jnp.asarray(t) for t in tangents))
+    dtype = _working_dtype(args, tree_leaves(out))
+    eps = eps or _default_eps(dtype)
+    expected = _numerical_jvp(f, args, tangents, eps)
+    tol = 2e-2 if dtype == F32 else 1e-5
+    for got, want in zip(tree_leaves(t_out), expected):
+        np.testing.assert_allclose(np.asarray(got, np.float64), want, atol=atol or tol, rtol=rtol or tol,
+                                   err_msg="jvp disagrees with finite differences")
+
+
+def check_vjp(f, args, *, atol=None, rtol=None, eps=None, seed=1):
+    """``vjp(f)`` checked through the identity <ct, J t> = <J^T ct, t> against
+    central differences of ``J t`` for a random direction ``t``."""
+    from . import numpy as jnp
+    from . import vjp
+    rng = np.random.default_rng(seed)
+    out, vjp_fun = vjp(f, *[jnp.asarray(a) for a in args])
+    out_leaves, out_tree = tree_flatten(out)
+    dtype = _working_dtype(args, out_leaves)
+    eps = eps or _default_eps(dtype)
+    cts = [rng.standard_normal(np.shape(o)).astype(np.asarray(o).dtype) for o in out_leaves]
+    ct_in = tree_leaves(vjp_fun(out_tree.unflatten([jnp.asarray(c) for c in cts])))
+    tangents = [rng.standard_normal(np.shape(a)).astype(np.asarray(a).dtype) for a in args]
+    jt = _numerical_jvp(f, args, tangents, eps)
+    lhs = sum(float(np.sum(np.asarray(c, np.float64) * j)) for c, j in zip(cts, jt))
+    rhs = sum(float(np.sum(np.asarray(g, np.float64) * np.asarray(t, np.float64)))
+              for g, t in zip(ct_in, tangents))
+    tol = 2e-2 if dtype == F32 else 1e-5
+    np.testing.assert_allclose(rhs, lhs, atol=atol or tol, rtol=rtol or tol,
+                               err_msg="vjp disagrees with finite differences")
+
+
+def check_grads(f, args, order, modes=("fwd", "rev"), atol=None, rtol=None, eps=None):
+    """JAX-style numerical derivative check of ``f`` at ``args`` up to ``order``:
+    forward mode (jvp) and/or reverse mode (vjp) against central differences,
+    then recursively the derivatives of those derivatives."""
+    from . import jvp, vjp
+    from . import numpy as jnp
+    args = [np.asarray(a) for a in args]
+    kw = dict(atol=atol, rtol=rtol, eps=eps)
+    if "fwd" in modes:
+        check_jvp(f, args, **kw)
+        if order > 1:
+            rng = np.random.default_rng(order)
+            tangents = [jnp.asarray(rng.standard_normal(np.shape(a)).astype(a.dtype)) for a in args]
+
+            def f_jvp(*primals):
+                return jvp(f, primals, tuple(tangents))[1]
+            check_grads(f_jvp, args, order - 1, ("fwd",), **kw)
+    if "rev" in modes:
+        check_vjp(f, args, **kw)
+        if order > 1:
+            out = f(*[jnp.asarray(a) for a in args])
+            rng = np.random.default_rng(order + 10)
+            cts = [jnp.asarray(rng.standard_normal(np.shape(o)).astype(np.asarray(o).dtype))
+                   for o in tree_leaves(out)]
+            out_tree = tree_flatten(out)[1]
+
+            def f_vjp(*primals):
+                return vjp(f, *primals)[1](out_tree.unflatten(cts))
+            check_grads(f_vjp, args, order - 1, ("rev",), **kw)
+
+
+def grad_params(cases, dtypes=(F64,)):
+    """pytest parameters for the gradient column: rows with ``grad_order > 0``,
+    at their first non-empty shapes, in float64 (finite differences need it)."""
+    import pytest
+    params = []
+    for case in cases:
+        if not case.grad_order:
+            continue
+        for shapes in case.shapes[:2]:
+            for dtype in dtypes:
+                if np.dtype(dtype) not in [np.dtype(d) for d in case.dtypes]:
+                    continue
+                shape_id = "-".join("x".join(map(str, s)) or "scalar" for s in shapes)
+                params.append(pytest.param(case, shapes, np.dtype(dtype),
+                                           id=f"{case.name}-{shape_id}-{np.dtype(dtype).name}"))
+    return params
+
+
+def check_op_grads(case, shapes, dtype):
+    """The op-table row's gradient column: ``check_grads`` forward and reverse
+    to ``case.grad_order`` on the row's differentiable arguments."""
+    with x64_context(dtype):
+        args = make_args(case, shapes, dtype, seed=3)
+        argnums = case.grad_argnums
+        if argnums is None:
+            argnums = [i for i, a in enumerate(args) if np.asarray(a).dtype.kind == "f"]
+        fixed = list(args)
+
+        def f(*diff):
+            full = list(fixed)
+            for i, d in zip(argnums, diff):
+                full[i] = d
+            from . import numpy as jnp
+            return case.fun(*[jnp.asarray(a) if not isinstance(a, core.Array) else a for a in full])
+        atol, rtol = case.grad_tol or (None, None)
+        check_grads(f, [args[i] for i in argnums], case.grad_order, modes=case.grad_modes,
+                    atol=atol, rtol=rtol)

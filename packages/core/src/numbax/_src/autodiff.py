@@ -13,7 +13,7 @@ from . import core, dtypes
 from .array import ArrayImpl
 from .interpreters.jvp import Zero, instantiate, jvp_flat, tangent_aval
 from .interpreters.transpose import backward_pass, linearize_flat
-from .tree_util import tree_flatten, tree_map, tree_structure, tree_unflatten
+from .tree_util import tree_flatten, tree_unflatten
 
 
 def _as_array(x):
@@ -63,7 +63,6 @@ def jvp(fun, primals, tangents, has_aux=False):
         raise TypeError(f"jvp: primal and tangent structures differ: {p_tree} vs {t_tree}.")
     for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
         _check_tangent(i, p, t)
-    user_fun = (lambda *a: fun(*a)[0]) if not has_aux else fun
     aux_box = []
 
     def call(*args):
@@ -73,17 +72,12 @@ def jvp(fun, primals, tangents, has_aux=False):
             aux_box.append(aux)
         return out
     flat_fun, out_tree = _flatten_fun(call, p_tree)
-    del user_fun
     out_p, out_t = jvp_flat(flat_fun, [_as_array(p) for p in p_leaves], [_as_array(t) for t in t_leaves])
     out_t = [instantiate(t) for t in out_t]
     result = tree_unflatten(out_tree[0], out_p), tree_unflatten(out_tree[0], out_t)
     if has_aux:
-        return (*result, _strip_tracers(aux_box[0]))
+        return (*result, aux_box[0])
     return result
-
-
-def _strip_tracers(aux):
-    return aux
 
 
 def linearize(fun, *primals):
@@ -197,8 +191,8 @@ def grad(fun, argnums=0, has_aux=False, allow_int=False):
 
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
-        (_, aux), g = vg(*args, **kwargs) if has_aux else ((None, None), vg(*args, **kwargs)[1])
-        return (g, aux) if has_aux else g
+        value, g = vg(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
     return wrapped
 
 
@@ -313,5 +307,3 @@ def hessian(fun, argnums=0):
     """Second derivatives: ``jacfwd(jacrev(fun))``."""
     return jacfwd(jacrev(fun, argnums), argnums)
 
-
-_ = (tree_map, tree_structure)

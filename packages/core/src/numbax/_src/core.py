@@ -259,7 +259,8 @@ class Tracer(Array):
             f"{user_source_line()}")
 
     def __bool__(self):
-        return bool(self._concrete_or_raise(TracerBoolConversionError, "Python bool() (an `if`, `while`, `and`, `or` or `not`)"))
+        what = "Python bool() (an `if`, `while`, `and`, `or` or `not`)"
+        return bool(self._concrete_or_raise(TracerBoolConversionError, what))
 
     def __int__(self):
         return int(self._concrete_or_raise(TracerIntegerConversionError, "Python int()"))
@@ -268,7 +269,8 @@ class Tracer(Array):
         return float(self._concrete_or_raise(TracerIntegerConversionError, "Python float()"))
 
     def __index__(self):
-        return int(self._concrete_or_raise(TracerIntegerConversionError, "Using a traced value as a Python index (__index__)"))
+        what = "Using a traced value as a Python index (__index__)"
+        return int(self._concrete_or_raise(TracerIntegerConversionError, what))
 
     def __complex__(self):
         return complex(self._concrete_or_raise(TracerIntegerConversionError, "Python complex()"))
@@ -437,31 +439,28 @@ def _literal_text(lit):
     return f"{text}:{lit.aval.str_short()}"
 
 
-def _param_text(value, namer, indent):
+def _indent(text, n):
+    return "\n".join(" " * n + line if line else line for line in text.split("\n"))
+
+
+def _param_text(value, namer):
     if isinstance(value, (Jaxpr, ClosedJaxpr)):
-        jaxpr = value.jaxpr if isinstance(value, ClosedJaxpr) else value
-        return _pp_jaxpr_lines(jaxpr, _Namer(), indent + 4, force_multiline=True)
+        return _pp_jaxpr(value.jaxpr if isinstance(value, ClosedJaxpr) else value, namer)
     if isinstance(value, np.dtype):
         return value.name
     if isinstance(value, type) and issubclass(value, np.generic):
         return np.dtype(value).name
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # NamedTuple params print like JAX
+        fields = ", ".join(f"{k}={_param_text(v, namer)}" for k, v in zip(value._fields, value))
+        return f"{type(value).__name__}({fields})"
     if isinstance(value, tuple):
         if value and all(isinstance(v, (Jaxpr, ClosedJaxpr)) for v in value):
-            return "(\n" + "\n".join(_param_text(v, namer, indent) for v in value) + "\n" + " " * (indent + 2) + ")"
-        inner = ", ".join(_param_text(v, namer, indent) for v in value)
+            return "(\n" + "\n".join(_indent(_param_text(v, namer), 2) for v in value) + "\n)"
+        inner = ", ".join(_param_text(v, namer) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
     if callable(value) and hasattr(value, "__name__"):
         return value.__name__
     return str(value)
-
-
-def pp_eqn(eqn, namer, indent=4):
-    outs = " ".join(namer.binder(v) for v in eqn.outvars)
-    params = ""
-    if eqn.params:
-        params = "[" + " ".join(f"{k}={_param_text(v, namer, indent)}" for k, v in sorted(eqn.params.items())) + "]"
-    args = " ".join(namer(v) for v in eqn.invars)
-    return f"{outs} = {eqn.primitive.name}{params}{' ' if args else ''}{args}"
 
 
 def _has_subjaxpr(eqn):
@@ -470,27 +469,34 @@ def _has_subjaxpr(eqn):
     return any(is_jaxpr(v) for v in eqn.params.values())
 
 
-def _pp_jaxpr_lines(jaxpr, namer, indent, force_multiline=False):
+def pp_eqn(eqn, namer):
+    """One equation; equations carrying sub-jaxprs put a param per line."""
+    outs = " ".join(namer.binder(v) for v in eqn.outvars)
+    args = " ".join(namer(v) for v in eqn.invars)
+    items = sorted(eqn.params.items())
+    if _has_subjaxpr(eqn):
+        body = "\n".join(_indent(f"{k}={_param_text(v, namer)}", 2) for k, v in items)
+        return f"{outs} = {eqn.primitive.name}[\n{body}\n]{' ' if args else ''}{args}"
+    params = "[" + " ".join(f"{k}={_param_text(v, namer)}" for k, v in items) + "]" if items else ""
+    return f"{outs} = {eqn.primitive.name}{params}{' ' if args else ''}{args}"
+
+
+def _pp_jaxpr(jaxpr, namer):
     consts = " ".join(namer.binder(v) for v in jaxpr.constvars)
     ins = " ".join(namer.binder(v) for v in jaxpr.invars)
     head = f"{{ lambda {consts}; {ins}. let"
-    eqns = [pp_eqn(e, namer, indent) for e in jaxpr.eqns]
+    eqns = [pp_eqn(e, namer) for e in jaxpr.eqns]
     outs = ", ".join(namer(v) for v in jaxpr.outvars)
     tail = f"in ({outs}{',' if len(jaxpr.outvars) == 1 else ''}) }}"
     one_line = f"{head} {'; '.join(eqns)}{' ' if eqns else ''}{tail}"
-    multiline = force_multiline or any(_has_subjaxpr(e) for e in jaxpr.eqns)
-    if not multiline and len(one_line) <= 80 and "\n" not in one_line:
-        return " " * (indent - 4) + one_line if indent > 4 else one_line
-    pad = " " * indent
-    lines = [(" " * (indent - 4) if indent > 4 else "") + head]
-    lines += [pad + e for e in eqns]
-    lines.append(" " * (indent - 2) + tail)
-    return "\n".join(lines)
+    if len(one_line) <= 80 and "\n" not in one_line:
+        return one_line
+    return "\n".join([head] + [_indent(e, 4) for e in eqns] + ["  " + tail])
 
 
 def pp_jaxpr(jaxpr):
     """JAX's text form: ``{ lambda ; a:f32[3]. let b:f32[3] = sin a in (b,) }``."""
-    return _pp_jaxpr_lines(jaxpr, _Namer(), 4)
+    return _pp_jaxpr(jaxpr, _Namer())
 
 
 # --- typechecking -----------------------------------------------------------------

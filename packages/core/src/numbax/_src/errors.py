@@ -70,3 +70,14 @@ class UnexpectedTracerError(Exception):
     """A tracer escaped the transformation that created it (stored in a global,
     a list outside the function, or a closure) and was used after it ended.
     Return values from the transformed function instead of saving them aside."""
+
+
+class NonConcreteBooleanIndexError(IndexError):
+    """A boolean mask used as an index was traced: the result's shape would
+    depend on the mask's values, which are unknown while tracing.
+
+    Example:
+      >>> numbax.jit(lambda x: x[x > 0])(x)   # raises
+      Use ``jnp.where(x > 0, x, 0)`` to keep the shape, or
+      ``x[jnp.nonzero(x > 0, size=N)]`` with a static bound ``N``.
+    """

@@ -53,14 +53,36 @@ def linearize_flat(fun, primals, description="linearize"):
     return primals_out, closed, zero_mask
 
 
-def backward_pass(jaxpr, consts, cts_out):
-    """Transpose a linear jaxpr: cotangents of its outputs -> cotangents of its
-    inputs (``Zero`` where an input does not affect the outputs). Every
-    equation must be linear in its non-constant inputs."""
-    linear_vars = set(jaxpr.invars)
-    for eqn in jaxpr.eqns:
-        linear_vars.update(eqn.outvars)
+def backward_pass(jaxpr, consts, cts_out, linear_args=None):
+    """Transpose a jaxpr that is linear in some of its inputs.
+
+    ``linear_args[i]`` says whether invar i is a linear input (default: all
+    are) and otherwise gives its value. Equations that depend on no linear
+    input are evaluated forward first (e.g. a remat recomputation); the rest
+    are transposed in reverse order with their primitives' transpose rules.
+    Returns one cotangent per linear input (``Zero`` where it has none)."""
+    if linear_args is None:
+        linear_args = [UndefinedPrimal(v.aval) for v in jaxpr.invars]
     known = dict(zip(jaxpr.constvars, consts))
+    linear_vars = set()
+    for var, arg in zip(jaxpr.invars, linear_args):
+        if is_undefined_primal(arg):
+            linear_vars.add(var)
+        else:
+            known[var] = arg
+
+    def read(v):
+        return v.val if isinstance(v, Literal) else known[v]
+
+    linear_eqns = []
+    for eqn in jaxpr.eqns:
+        if any(not isinstance(v, Literal) and v in linear_vars for v in eqn.invars):
+            linear_vars.update(eqn.outvars)
+            linear_eqns.append(eqn)
+        else:
+            outs = eqn.primitive.bind(*map(read, eqn.invars), **eqn.params)
+            known.update(zip(eqn.outvars, outs if eqn.primitive.multiple_results else [outs]))
+
     ct_env = {}
 
     def write_ct(var, ct):
@@ -71,20 +93,14 @@ def backward_pass(jaxpr, consts, cts_out):
     for var, ct in zip(jaxpr.outvars, cts_out):
         write_ct(var, ct)
 
-    for eqn in reversed(jaxpr.eqns):
+    for eqn in reversed(linear_eqns):
         cts = [ct_env.pop(v, None) for v in eqn.outvars]
         if all(ct is None for ct in cts):
             continue
         cts = [instantiate(ct) if ct is not None else instantiate(Zero(v.aval))
                for ct, v in zip(cts, eqn.outvars)]
-        invals = []
-        for v in eqn.invars:
-            if isinstance(v, Literal):
-                invals.append(v.val)
-            elif v in linear_vars:
-                invals.append(UndefinedPrimal(v.aval))
-            else:
-                invals.append(known[v])
+        invals = [UndefinedPrimal(v.aval) if not isinstance(v, Literal) and v in linear_vars else read(v)
+                  for v in eqn.invars]
         rule = eqn.primitive.transpose_rule
         if rule is None:
             raise NotImplementedError(
@@ -96,4 +112,5 @@ def backward_pass(jaxpr, consts, cts_out):
         cts_in = rule(ct_arg, *invals, **eqn.params)
         for v, ct in zip(eqn.invars, cts_in):
             write_ct(v, ct)
-    return [ct_env.get(v, Zero(v.aval)) for v in jaxpr.invars]
+    return [ct_env.get(v, Zero(v.aval)) if is_undefined_primal(arg) else None
+            for v, arg in zip(jaxpr.invars, linear_args)]

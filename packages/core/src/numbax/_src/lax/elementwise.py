@@ -12,7 +12,7 @@ import scipy.special
 from .. import dtypes
 from ..array import ArrayImpl
 from ..core import NumbaxTypeError, ShapedArray
-from ..dtypes import ALL, FLOATS, INTEGERS, NUMBERS, SIGNED, UNSIGNED, bool_
+from ..dtypes import ALL, FLOATS, INTEGERS, NUMBERS, SIGNED, bool_
 from .utils import check_dtype, coerce_scalars, shape_error, standard_primitive
 
 INTS_AND_BOOL = INTEGERS + (bool_,)
@@ -166,6 +166,7 @@ erf_inv_p = naryop("erf_inv", _scipy(scipy.special.erfinv), FLOATS, nargs=1)
 lgamma_p = naryop("lgamma", _scipy(scipy.special.gammaln), FLOATS, nargs=1)
 digamma_p = naryop("digamma", _scipy(scipy.special.digamma), FLOATS, nargs=1)
 integer_pow_p = naryop("integer_pow", _ignoring_fp_errors(_integer_pow_impl), NUMBERS, nargs=1)
+stop_gradient_p = naryop("stop_gradient", lambda x: x, ALL, nargs=1)
 population_count_p = naryop("population_count", lambda x: np.bitwise_count(x).astype(x.dtype),
                             INTEGERS, nargs=1)
 
@@ -410,6 +411,13 @@ def integer_pow(x, y):
     return integer_pow_p.bind(x, y=int(y))
 
 
+def stop_gradient(x):
+    """The identity on values, with zero derivative: gradients do not flow
+    into ``x`` (any pytree of arrays)."""
+    from ..tree_util import tree_map
+    return tree_map(lambda leaf: stop_gradient_p.bind(*coerce_scalars(leaf)), x)
+
+
 def select_n(which, *cases):
     """``cases[which]`` elementwise: ``which`` is bool (2 cases) or int32 (any
     number, clamped), a scalar or of the cases' shape."""
@@ -469,7 +477,7 @@ __all__ = [
     "lgamma", "digamma", "population_count", "integer_pow", "add", "sub", "mul", "div", "rem", "pow",
     "max", "min", "atan2", "nextafter", "bitwise_and", "bitwise_or", "bitwise_xor", "eq", "ne", "lt",
     "le", "gt", "ge", "shift_left", "shift_right_arithmetic", "shift_right_logical", "select_n",
-    "select", "clamp", "convert_element_type", "bitcast_convert_type", "iota", "broadcasted_iota",
+    "select", "clamp", "stop_gradient", "convert_element_type", "bitcast_convert_type", "iota", "broadcasted_iota",
     "RoundingMethod",
 ]
 
@@ -514,7 +522,7 @@ def unbroadcast(ct, aval):
     return reshape(reduce_sum(ct, axes), aval.shape)
 
 
-for _prim in (sign_p, floor_p, ceil_p, round_p, is_finite_p, not_p, population_count_p, nextafter_p,
+for _prim in (stop_gradient_p, sign_p, floor_p, ceil_p, round_p, is_finite_p, not_p, population_count_p, nextafter_p,
               and_p, or_p, xor_p, eq_p, ne_p, lt_p, le_p, gt_p, ge_p, shift_left_p,
               shift_right_arithmetic_p, shift_right_logical_p, bitcast_convert_type_p, iota_p):
     _ad.defjvp(_prim)  # piecewise constant or integer-valued: zero tangent

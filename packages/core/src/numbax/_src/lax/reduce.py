@@ -229,3 +229,78 @@ def reduce(operands, init_values, computation, dimensions):  # noqa: A001
 
 __all__ = ["reduce_sum", "reduce_prod", "reduce_max", "reduce_min", "reduce_and", "reduce_or",
            "reduce_xor", "argmax", "argmin", "reduce"]
+
+
+# --- differentiation rules ---------------------------------------------------------------
+# Tangents only meet linear operations (mul by primal-derived values, reduce_sum,
+# div by primal counts), so every rule below also works under linearize/grad.
+
+from ..interpreters import jvp as _ad  # noqa: E402
+from . import shape as _shape  # noqa: E402
+
+
+def _kept_dims(ndim, axes):
+    return tuple(d for d in range(ndim) if d not in axes)
+
+
+def _reduce_sum_transpose(ct, x, *, axes):
+    return [_shape.broadcast_in_dim(ct, x.aval.shape, _kept_dims(len(x.aval.shape), axes))]
+
+
+_ad.deflinear(reduce_sum_p, _reduce_sum_transpose)
+
+
+def _exclusive_products(x, axes):
+    """For each element of ``x``, the product of the *other* elements of its
+    reduction window over ``axes`` (no division, so zeros are handled exactly):
+    flatten the window to a trailing axis and multiply exclusive cumulative
+    products from the left and from the right."""
+    from .cumulative import cumprod
+    kept = _kept_dims(x.ndim, axes)
+    perm = kept + tuple(axes)
+    identity = perm == tuple(range(x.ndim))
+    moved = x if identity else _shape.transpose(x, perm)
+    kept_shape = tuple(x.shape[d] for d in kept)
+    n = int(np.prod([x.shape[d] for d in axes], dtype=np.int64))
+    flat = _shape.reshape(moved, kept_shape + (n,))
+    last = len(kept_shape)
+    one = elementwise._const(x, 1)
+    no_pad = [(0, 0, 0)] * last
+    left = _shape.pad(_shape.slice_in_dim(cumprod(flat, axis=last), 0, n - 1, axis=last), one,
+                      no_pad + [(1, 0, 0)])
+    right = _shape.pad(_shape.slice_in_dim(cumprod(flat, axis=last, reverse=True), 1, n, axis=last), one,
+                       no_pad + [(0, 1, 0)])
+    others = _shape.reshape(elementwise.mul(left, right), moved.shape)
+    if identity:
+        return others
+    return _shape.transpose(others, tuple(int(i) for i in np.argsort(perm)))
+
+
+def _reduce_prod_jvp(g, x, *, axes):
+    if not axes:  # the identity
+        return g
+    if 0 in x.shape:  # nothing to multiply: the sum of the (empty) tangents is the right zero
+        return reduce_sum(g, axes)
+    return reduce_sum(elementwise.mul(g, _exclusive_products(x, axes)), axes)
+
+
+_ad.defjvp(reduce_prod_p, _reduce_prod_jvp)
+
+
+def _reduce_chooser_jvp(prim):
+    """max/min: the tangent of the chosen element; ties share it evenly (JAX's rule)."""
+    def rule(primals, tangents, *, axes):
+        (x,), (g,) = primals, tangents
+        ans = prim.bind(x, axes=axes)
+        where = elementwise.eq(x, _shape.broadcast_in_dim(ans, x.shape, _kept_dims(x.ndim, axes)))
+        mask = elementwise.convert_element_type(where, g.dtype)
+        counts = reduce_sum(mask, axes)
+        return ans, elementwise.div(reduce_sum(elementwise.mul(g, mask), axes), counts)
+    rule.__name__ = f"_{prim.name}_jvp"
+    return rule
+
+
+reduce_max_p.def_jvp(_reduce_chooser_jvp(reduce_max_p))
+reduce_min_p.def_jvp(_reduce_chooser_jvp(reduce_min_p))
+for _prim in (reduce_and_p, reduce_or_p, reduce_xor_p, argmax_p, argmin_p):
+    _ad.defjvp(_prim)  # integer/bool valued: zero tangent

@@ -40,9 +40,15 @@ def coerce_scalars(*args):
     dtype = next((x.dtype for x in args if isinstance(x, (core.Array, np.ndarray, np.generic))), None)
     if dtype is not None:
         dtype = dtypes.canonicalize_dtype(dtype)
-    return [x if isinstance(x, core.Array) else
-            as_operand(x, dtype if isinstance(x, (int, float)) and not isinstance(x, bool) and dtype is not None else None)
-            for x in args]
+    out = []
+    for x in args:
+        if isinstance(x, core.Array):
+            out.append(x)
+        elif type(x) in (int, float) and dtype is not None:
+            out.append(as_operand(x, dtype))
+        else:
+            out.append(as_operand(x))
+    return out
 
 
 def check_dtype(prim_name, aval, allowed, what="operand"):

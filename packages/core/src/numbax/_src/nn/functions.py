@@ -1,5 +1,6 @@
 """``numbax.nn`` activation functions (≈ ``jax.nn``), compositions of ``lax``
-ops in their numerically stable forms. Integer inputs promote to float."""
+ops in their numerically stable forms. Integer inputs promote to float, except
+for ``relu`` and ``hard_tanh``, which keep them (as JAX)."""
 
 import operator
 
@@ -28,8 +29,8 @@ def _float(name, x):
 
 def relu(x):
     """``max(x, 0)``, with derivative 0 at 0 (as JAX). Same shape and dtype as
-    ``x`` (integers stay integers)."""
-    (x,) = promote_args("relu", x)
+    ``x`` (integers stay integers, bools become int)."""
+    x = promote_args("relu", x, 0)[0]
     return _select(lax.le(x, 0), 0, x)
 
 
@@ -122,9 +123,12 @@ def leaky_relu(x, negative_slope=0.01):
 
 
 def hard_tanh(x):
-    """``x`` clipped to [-1, 1]. Float array of ``x``'s shape."""
-    x = _float("hard_tanh", x)
-    return _select(lax.gt(x, 1), 1.0, _select(lax.lt(x, -1), -1.0, x))
+    """``x`` clipped to [-1, 1]. Same shape and dtype as ``x`` (integers stay
+    integers, as JAX)."""
+    (x,) = promote_args("hard_tanh", x)
+    if x.dtype.kind != "u":
+        x = _select(lax.lt(x, -1), -1, x)
+    return _select(lax.gt(x, 1), 1, x)
 
 
 def hard_sigmoid(x):
@@ -278,7 +282,8 @@ def one_hot(x, num_classes, *, dtype=None, axis=-1):
     out_shape = tuple(x.shape[:axis]) + (num_classes,) + tuple(x.shape[axis:])
     expanded = lax_shape.expand_dims(x, (axis,))
     # Compare in a type that holds every class number (uint8 cannot hold 300).
-    compare_dtype = x.dtype if x.dtype.kind == "f" else dtypes.promote_types(x.dtype, dtypes.default_int_dtype())
+    compare_dtype = x.dtype if x.dtype.kind == "f" else \
+        dtypes.promote_types(x.dtype, dtypes.default_int_dtype())
     classes = lax.broadcasted_iota(compare_dtype, out_shape, axis)
     expanded = lax.convert_element_type(expanded, compare_dtype)
     hits = lax.eq(ufuncs._broadcast_to(expanded, out_shape), classes)

@@ -26,7 +26,7 @@ _UNARY = {"neg": "negative", "pos": "positive", "abs": "abs", "invert": "invert"
 _METHODS = ["sum", "mean", "prod", "max", "min", "var", "std", "argmax", "argmin", "any", "all",
             "cumsum", "cumprod", "ravel", "squeeze", "swapaxes", "clip", "round", "dot", "take",
             "sort", "argsort", "nonzero", "trace", "diagonal", "repeat", "conj", "conjugate",
-            "flatten", "ptp", "searchsorted"]
+            "ptp", "searchsorted"]
 
 
 def _method(name):
@@ -84,6 +84,7 @@ def attach_array_methods(namespace):
     for name in _METHODS:
         if hasattr(namespace, name):
             setattr(cls, name, _method(name))
+    cls.flatten = lambda self, order="C": namespace.ravel(self, order)
     cls.reshape = _reshape
     cls.transpose = _transpose
     cls.astype = _astype

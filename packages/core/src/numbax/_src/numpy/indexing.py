@@ -16,6 +16,7 @@ import operator
 
 import numpy as np
 
+from ..errors import NonConcreteBooleanIndexError
 from ... import lax
 from .. import core, dtypes
 from ..array import ArrayImpl
@@ -27,17 +28,6 @@ from .util import canonicalize_axis, check_arraylike, convert, ensure_array, pro
 __all__ = ["take", "take_along_axis", "nonzero", "flatnonzero", "argwhere", "unravel_index",
            "ravel_multi_index", "diag_indices", "diag_indices_from", "tril_indices", "tril_indices_from",
            "triu_indices", "triu_indices_from", "indices"]
-
-
-class NonConcreteBooleanIndexError(IndexError):
-    """A boolean mask used as an index was traced: the result's shape would
-    depend on the mask's values, which are unknown while tracing.
-
-    Example:
-      >>> numbax.jit(lambda x: x[x > 0])(x)   # raises
-      Use ``jnp.where(x > 0, x, 0)`` to keep the shape, or
-      ``x[jnp.nonzero(x > 0, size=N)]`` with a static bound ``N``.
-    """
 
 
 # --- parsing an index -------------------------------------------------------------------

@@ -299,9 +299,9 @@ def power(x1, x2, /):
       array exponents, are unspecified (as in JAX); a negative static exponent
       with an integer base raises ``TypeError``.
     """
-    if type(x1) is ArrayImpl and type(x2) is int and (
+    if type(x1) is ArrayImpl and type(x2) is int and core.trace_state.trace.is_eager and (
             x1._value.dtype.kind == "f" or x1._value.dtype.kind in "iu" and x2 >= 0):
-        return lax.integer_pow_p.bind(x1, y=x2)
+        return ArrayImpl(np.asarray(lax.integer_pow_p.impl(x1._value, y=x2)), x1.weak_type)
     if isinstance(x2, (int, np.integer)) and not isinstance(x2, (bool, np.bool_)):
         x1 = promote_args("power", x1, x2)[0]
         if x1.dtype == dtypes.bool_:
@@ -469,15 +469,17 @@ def logaddexp2(x1, x2, /):
 
 def sinc(x, /):
     """Normalized sinc, ``sin(pi x) / (pi x)`` with ``sinc(0) = 1``; integers
-    promote to float. Same shape as ``x``.
-
-    Differences from JAX: JAX gives sinc a custom derivative rule at 0; here the
-    first derivative at 0 is exact (0) but higher ones are not.
-    """
+    promote to float. Same shape as ``x``."""
     (x,) = promote_args_inexact("sinc", x)
-    is_zero = lax.eq(x, 0)
-    pi_x = _select(is_zero, 1.0, lax.mul(x, np.pi))
-    return _select(is_zero, 1.0, lax.div(lax.sin(pi_x), pi_x))
+    y = lax.mul(x, np.pi)
+    # Near 0 the quotient's derivatives cancel catastrophically (JAX gives sinc a
+    # custom rule there); the Taylor series 1 - y^2/6 + y^4/120 is exact to
+    # rounding below this bound, and differentiates correctly at any order.
+    small = lax.lt(lax.abs(y), (5040 * float(np.finfo(x.dtype).eps)) ** (1 / 6))
+    safe = _select(small, 1.0, y)
+    square = lax.mul(y, y)
+    series = lax.add(lax.mul(square, lax.add(lax.mul(square, 1 / 120), -1 / 6)), 1.0)
+    return _select(small, series, lax.div(lax.sin(safe), safe))
 
 
 # --- rounding and clipping -----------------------------------------------------------------
