@@ -10,7 +10,8 @@ import numbax.numpy as jnp
 from numbax import lax
 from numbax._src import core
 from numbax.errors import ConcretizationTypeError
-from numbax.test_util import BOOL, F32, F64, I32, I64, U8, OpCase, check_op, op_params, uniform
+from numbax.test_util import (BOOL, F32, F64, I32, I64, U8, OpCase, check_op, check_op_grads, grad_params,
+                              op_params, uniform)
 
 FLOATS = (F32, F64)
 DTYPES = (F32, F64, I32, BOOL)
@@ -97,16 +98,21 @@ def _last(old, new):
 
 # --- lax op table --------------------------------------------------------------------------
 
-def gather_row(name, dn, sizes, shapes, mode="fill", fill=None, index_range=(-2, 6), dtypes=DTYPES):
+def gather_row(name, dn, sizes, shapes, mode="fill", fill=None, index_range=(-2, 6), dtypes=DTYPES,
+               grad_order=None):
+    if grad_order is None:  # windows filled with the default NaN have no finite differences
+        grad_order = 0 if mode == "fill" and fill is None else 2
     return OpCase(name, lambda x, i: lax.gather(x, i, dn, sizes, mode=mode, fill_value=fill),
                   lambda x, i: gather_ref(x, i, dn, sizes, mode, fill), shapes, dtypes=dtypes,
-                  arg_dtypes=[None, I32], samplers=[None, ints(*index_range)])
+                  arg_dtypes=[None, I32], samplers=[None, ints(*index_range)],
+                  grad_order=grad_order, grad_argnums=(0,))
 
 
 def scatter_row(name, wrapper, combine, dn, shapes, mode=None, dtypes=FLOATS + (I32,), index_range=(-2, 6)):
     return OpCase(name, lambda x, i, u: wrapper(x, i, u, dn, mode=mode),
                   lambda x, i, u: scatter_ref(x, i, u, dn, combine, mode or "drop"), shapes, dtypes=dtypes,
-                  arg_dtypes=[None, I32, None], samplers=[None, ints(*index_range), None])
+                  arg_dtypes=[None, I32, None], samplers=[None, ints(*index_range), None],
+                  grad_order=2, grad_argnums=(0, 2))
 
 
 ROWS_DN = GDN(offset_dims=(1,), collapsed_slice_dims=(0,), start_index_map=(0,))
@@ -123,11 +129,14 @@ LAX_CASES = [
     gather_row("gather:rows_promise", ROWS_DN, (1, 3), [[(5, 3), (4, 1)]], mode="promise_in_bounds"),
     gather_row("gather:rows_fill_value", ROWS_DN, (1, 3), [[(5, 3), (4, 1)]], fill=-1),
     gather_row("gather:windows", WINDOW_DN, (2, 3), [[(4, 5), (3, 2)], [(4, 5), (0, 2)]]),
+    gather_row("gather:windows_fill_value", WINDOW_DN, (2, 3), [[(4, 5), (3, 2)], [(4, 5), (2, 3, 2)]], fill=0.5),
     gather_row("gather:windows_clip", WINDOW_DN, (2, 3), [[(4, 5), (3, 2)]], mode="clip"),
     gather_row("gather:points", POINT_DN, (1, 1), [[(4, 5), (3, 2)], [(4, 5), (2, 3, 2)]]),
-    gather_row("gather:empty_window", GDN((1,), (0,), (0,)), (1, 0), [[(4, 0), (3, 1)]]),
+    gather_row("gather:points_fill_value", POINT_DN, (1, 1), [[(4, 5), (6, 2)]], fill=0),
+    gather_row("gather:empty_window", GDN((1,), (0,), (0,)), (1, 0), [[(4, 0), (3, 1)]], grad_order=2),
     gather_row("gather:batching_dims", BATCHED_DN, (1, 1), [[(3, 5), (3, 1)], [(2, 4), (2, 1)]]),
-    gather_row("gather:scalar_operand", SCALAR_DN, (), [[(), (3, 0)]]),
+    gather_row("gather:batching_dims_fill_value", BATCHED_DN, (1, 1), [[(3, 5), (3, 2, 1)]], fill=-2),
+    gather_row("gather:scalar_operand", SCALAR_DN, (), [[(), (3, 0)]], grad_order=2),
     scatter_row("scatter", lax.scatter, _last, SDN((), (0,), (0,)),
                 [[(5,), (3, 1), (3,)], [(5,), (0, 1), (0,)]], index_range=(0, 5)),
     scatter_row("scatter:drop", lax.scatter, _last, SDN((1,), (0,), (0,)), [[(4, 3), (5, 1), (5, 3)]]),
@@ -147,32 +156,40 @@ LAX_CASES = [
                 dtypes=DTYPES),
     scatter_row("scatter_add:scalar_operand", lax.scatter_add, np.add, SDN((), (), ()), [[(), (3, 0), (3,)]]),
     OpCase("dynamic_slice", lambda x: [lax.dynamic_slice(x, s, (2, 3)) for s in STARTS],
-           lambda x: [dynamic_slice_ref(x, s, (2, 3)) for s in STARTS], [[(4, 5)], [(2, 3)]], dtypes=DTYPES),
+           lambda x: [dynamic_slice_ref(x, s, (2, 3)) for s in STARTS], [[(4, 5)], [(2, 3)]], dtypes=DTYPES,
+           grad_order=2),
     OpCase("dynamic_slice:traced_starts", lambda x, i, j: lax.dynamic_slice(x, (i, j), (1, 2)),
            lambda x, i, j: dynamic_slice_ref(x, (int(i), int(j)), (1, 2)), [[(3, 4), (), ()]], dtypes=FLOATS,
-           arg_dtypes=[None, I32, I32], samplers=[None, ints(-5, 5), ints(-5, 5)]),
-    OpCase("dynamic_slice:scalar", lambda x: lax.dynamic_slice(x, (), ()), lambda x: x, [[()]]),
+           arg_dtypes=[None, I32, I32], samplers=[None, ints(-5, 5), ints(-5, 5)], grad_order=2,
+           grad_argnums=(0,)),
+    OpCase("dynamic_slice:scalar", lambda x: lax.dynamic_slice(x, (), ()), lambda x: x, [[()]], grad_order=2),
     OpCase("dynamic_update_slice", lambda x, u: [lax.dynamic_update_slice(x, u, s) for s in STARTS],
            lambda x, u: [dynamic_update_slice_ref(x, u, s) for s in STARTS],
-           [[(4, 5), (2, 3)], [(2, 2), (2, 0)]], dtypes=DTYPES),
+           [[(4, 5), (2, 3)], [(2, 2), (2, 0)]], dtypes=DTYPES, grad_order=2),
     OpCase("dynamic_update_slice:traced_start", lambda x, u, i: lax.dynamic_update_slice(x, u, (i,)),
            lambda x, u, i: dynamic_update_slice_ref(x, u, (int(i),)), [[(5,), (2,), ()]], dtypes=FLOATS,
-           arg_dtypes=[None, None, I32], samplers=[None, None, ints(-7, 7)]),
+           arg_dtypes=[None, None, I32], samplers=[None, None, ints(-7, 7)], grad_order=2,
+           grad_argnums=(0, 1)),
     OpCase("dynamic_slice_in_dim", lambda x: lax.dynamic_slice_in_dim(x, -2, 2, axis=1),
-           lambda x: x[:, -2:], [[(3, 4)]]),
+           lambda x: x[:, -2:], [[(3, 4)]], grad_order=2),
     OpCase("dynamic_index_in_dim",
            lambda x: (lax.dynamic_index_in_dim(x, 1, 1), lax.dynamic_index_in_dim(x, 5, 0, False)),
-           lambda x: (x[:, 1:2], x[-1]), [[(3, 4)]]),
+           lambda x: (x[:, 1:2], x[-1]), [[(3, 4)]], grad_order=2),
     OpCase("dynamic_update_slice_in_dim", lambda x, u: lax.dynamic_update_slice_in_dim(x, u, 3, axis=1),
-           lambda x, u: dynamic_update_slice_ref(x, u, (0, 3)), [[(3, 4), (3, 2)]]),
+           lambda x, u: dynamic_update_slice_ref(x, u, (0, 3)), [[(3, 4), (3, 2)]], grad_order=2),
     OpCase("dynamic_update_index_in_dim", lambda x, u: lax.dynamic_update_index_in_dim(x, u, -1, 0),
-           lambda x, u: dynamic_update_slice_ref(x, u[None], (2, 0)), [[(3, 4), (4,)]]),
+           lambda x, u: dynamic_update_slice_ref(x, u[None], (2, 0)), [[(3, 4), (4,)]], grad_order=2),
 ]
 
 
 @pytest.mark.parametrize("case,shapes,dtype", op_params(LAX_CASES))
 def test_lax_op_table(case, shapes, dtype):
     check_op(case, shapes, dtype)
+
+
+@pytest.mark.parametrize("case,shapes,dtype", grad_params(LAX_CASES))
+def test_lax_op_grads(case, shapes, dtype):
+    check_op_grads(case, shapes, dtype)
 
 
 # --- NumPy indexing: x[index] ---------------------------------------------------------------
@@ -186,7 +203,7 @@ def _numbax_index(index):
 
 def getitem_row(name, index, shapes=((2, 3, 4),), dtypes=DTYPES):
     return OpCase(f"getitem:{name}", lambda x: x[_numbax_index(index)], lambda x: x[index],
-                  [[s] for s in shapes], dtypes=dtypes)
+                  [[s] for s in shapes], dtypes=dtypes, grad_order=2)
 
 
 GETITEM_CASES = [
@@ -223,60 +240,71 @@ def test_getitem_table(case, shapes, dtype):
     check_op(case, shapes, dtype)
 
 
+@pytest.mark.parametrize("case,shapes,dtype", grad_params(GETITEM_CASES))
+def test_getitem_grads(case, shapes, dtype):
+    check_op_grads(case, shapes, dtype)
+
+
 AT_CASES = [
     OpCase("index:traced_int_array", lambda x, i: x[i], lambda x, i: x[i], [[(4,), (3,)], [(3, 2), (2, 2)]],
-           arg_dtypes=[None, I32], samplers=[None, ints(-3, 3)]),
+           arg_dtypes=[None, I32], samplers=[None, ints(-3, 3)], grad_order=2, grad_argnums=(0,)),
     OpCase("index:traced_scalar", lambda x, i: (x[i], x[i, 1:]), lambda x, i: (x[i], x[i, 1:]),
-           [[(3, 4), ()]], arg_dtypes=[None, I32], samplers=[None, ints(-3, 3)]),
+           [[(3, 4), ()]], arg_dtypes=[None, I32], samplers=[None, ints(-3, 3)], grad_order=2,
+           grad_argnums=(0,)),
     OpCase("index:out_of_bounds_clamps", lambda x, i: x[:, i], lambda x, i: x[:, np.clip(i, 0, 3)],
-           [[(2, 4), (5,)]], arg_dtypes=[None, I32], samplers=[None, ints(0, 9)]),
+           [[(2, 4), (5,)]], arg_dtypes=[None, I32], samplers=[None, ints(0, 9)], grad_order=2,
+           grad_argnums=(0,)),
     OpCase("at.get:fill", lambda x: x.at[np.array([0, 4, -1, -6])].get(mode="fill", fill_value=7),
            lambda x: np.where(np.array([[1], [0], [1], [0]]) == 1, x[[0, 0, -1, 0]], 7).astype(x.dtype),
-           [[(3, 2)]], dtypes=(F32, I32)),
+           [[(3, 2)]], dtypes=(F32, F64, I32), grad_order=2),
     OpCase("at.get:default_fill", lambda x: x.at[5].get(mode="fill"),
            lambda x: np.full(x.shape[1:], np.nan if x.dtype.kind == "f" else np.iinfo(x.dtype).min, x.dtype),
            [[(3, 2)]], dtypes=(F32, I32)),
-    OpCase("at.get:clamps", lambda x: x.at[np.s_[5, -9]].get(), lambda x: x[-1, 0], [[(3, 2)]]),
+    OpCase("at.get:clamps", lambda x: x.at[np.s_[5, -9]].get(), lambda x: x[-1, 0], [[(3, 2)]], grad_order=2),
     OpCase("at.set", lambda x, v: x.at[1:, np.array([0, 2])].set(v),
            lambda x, v: _assigned(x, np.s_[1:, [0, 2]], v), [[(3, 4), ()], [(3, 4), (2,)], [(3, 4), (2, 2)]],
-           dtypes=DTYPES),
+           dtypes=DTYPES, grad_order=2),
     OpCase("at.set:ints_and_slices", lambda x, v: x.at[0, ::-2].set(v),
            lambda x, v: _assigned(x, np.s_[0, ::-2], v),
-           [[(2, 5), (3,)], [(2, 0), ()]]),
+           [[(2, 5), (3,)], [(2, 0), ()]], grad_order=2),
     OpCase("at.set:None_and_leading_ones", lambda x, v: x.at[None, 1].set(v),
-           lambda x, v: _assigned(x, 1, v.reshape(v.shape[-1:])), [[(3, 4), (1, 1, 4)]]),
+           lambda x, v: _assigned(x, 1, v.reshape(v.shape[-1:])), [[(3, 4), (1, 1, 4)]],
+           grad_order=2),
     OpCase("at.set:mask", lambda x: x.at[np.array([True, False, True])].set(0),
-           lambda x: _assigned(x, np.array([True, False, True]), 0), [[(3,)], [(3, 2)]], dtypes=DTYPES),
+           lambda x: _assigned(x, np.array([True, False, True]), 0), [[(3,)], [(3, 2)]], dtypes=DTYPES,
+           grad_order=2),
     OpCase("at.set:drops_out_of_bounds", lambda x: x.at[np.array([1, 5, -6])].set(9),
-           lambda x: _assigned(x, 1, 9), [[(4,)], [(4, 2)]]),
-    OpCase("at.set:scalar_array", lambda x: x.at[()].set(2), lambda x: np.full_like(x, 2), [[()]]),
+           lambda x: _assigned(x, 1, 9), [[(4,)], [(4, 2)]], grad_order=2),
+    OpCase("at.set:scalar_array", lambda x: x.at[()].set(2), lambda x: np.full_like(x, 2), [[()]], grad_order=2),
     OpCase("at.set:casts", lambda x: x.at[0].set(2.7),
            lambda x: _assigned(x, 0, np.array(2.7).astype(x.dtype)),
            [[(3,)]], dtypes=(F32, I32, U8)),
     OpCase("at.add:duplicates_accumulate", lambda x, v: x.at[np.array([0, 2, 0, 0])].add(v),
            lambda x, v: _accumulated(np.add, x, [0, 2, 0, 0], v), [[(3,), (4,)], [(3, 2), (4, 1)]],
-           dtypes=FLOATS + (I32, I64)),
+           dtypes=FLOATS + (I32, I64), grad_order=2),
     OpCase("at.add:traced_index", lambda x, i, v: x.at[i].add(v),
            lambda x, i, v: _accumulated(np.add, x, np.where(i < 0, i + 5, i), v),
-           [[(5,), (6,), (6,)]], arg_dtypes=[None, I32, None], samplers=[None, ints(-5, 5), None]),
+           [[(5,), (6,), (6,)]], arg_dtypes=[None, I32, None], samplers=[None, ints(-5, 5), None],
+           grad_order=2, grad_argnums=(0, 2)),
     OpCase("at.add:clip", lambda x: x.at[np.array([7, -1])].add(1, mode="clip"),
-           lambda x: _accumulated(np.add, x, [2, 2], np.ones(2, x.dtype)), [[(3,)]]),
+           lambda x: _accumulated(np.add, x, [2, 2], np.ones(2, x.dtype)), [[(3,)]], grad_order=2),
     OpCase("at.subtract", lambda x: x.at[1].subtract(1), lambda x: _assigned(x, 1, x[1] - 1), [[(3,)]],
-           dtypes=FLOATS + (I32, U8)),
+           dtypes=FLOATS + (I32, U8), grad_order=2),
     OpCase("at.multiply", lambda x: x.at[np.array([1, 1])].multiply(3),
            lambda x: _accumulated(np.multiply, x, [1, 1], 3),
-           [[(3,)]], dtypes=FLOATS + (I32,)),
+           [[(3,)]], dtypes=FLOATS + (I32,), grad_order=2),
     OpCase("at.divide", lambda x: x.at[::2].divide(2), lambda x: x / np.where(np.arange(3) % 2, 1, 2),
-           [[(3,)]], dtypes=FLOATS + (I32,), out_dtype=lambda d: d if d.kind == "f" else F32),
+           [[(3,)]], dtypes=FLOATS + (I32,), out_dtype=lambda d: d if d.kind == "f" else F32,
+           grad_order=2),
     OpCase("at.power", lambda x: x.at[1].power(2), lambda x: _assigned(x, 1, x[1] ** 2), [[(3,)]],
-           dtypes=FLOATS + (I32,)),
+           dtypes=FLOATS + (I32,), grad_order=2),
     OpCase("at.min_max", lambda x: (x.at[np.array([0, 0])].min(np.array([0.5, -1.0])), x.at[:2].max(0.0)),
            lambda x: (_accumulated(np.minimum, x, [0, 0], np.array([0.5, -1.0])),
                       _assigned(x, np.s_[:2], np.maximum(x[:2], 0))),
-           [[(3,)]]),
+           [[(3,)]], grad_order=2),
     OpCase("at.apply", lambda x: x.at[np.array([0, 2])].apply(jnp.negative),
            lambda x: _assigned(x, [0, 2], -x[[0, 2]]),
-           [[(3,)], [(3, 2)]]),
+           [[(3,)], [(3, 2)]], grad_order=2),
 ]
 
 
@@ -295,6 +323,11 @@ def _accumulated(ufunc, x, index, value):
 @pytest.mark.parametrize("case,shapes,dtype", op_params(AT_CASES))
 def test_at_table(case, shapes, dtype):
     check_op(case, shapes, dtype)
+
+
+@pytest.mark.parametrize("case,shapes,dtype", grad_params(AT_CASES))
+def test_at_grads(case, shapes, dtype):
+    check_op_grads(case, shapes, dtype)
 
 
 # --- index helpers -----------------------------------------------------------------------------
@@ -323,20 +356,25 @@ HELPER_CASES = [
     OpCase("take", lambda x, i: jnp.take(x, i, axis=1), lambda x, i: _take_fill(x, i, 1),
            [[(2, 4, 3), (5,)], [(2, 4), (2, 3)], [(2, 4), ()]], arg_dtypes=[None, I32],
            samplers=[None, ints(-6, 6)], dtypes=(F32, F64, I32)),
+    OpCase("take:fill_value", lambda x, i: jnp.take(x, i, axis=0, fill_value=-1.5),
+           lambda x, i: np.where(((i < -3) | (i >= 3))[:, None], -1.5, x[np.clip(i, -3, 2)]).astype(x.dtype),
+           [[(3, 2), (5,)]], arg_dtypes=[None, I32], samplers=[None, ints(-5, 5)], grad_order=2,
+           grad_argnums=(0,)),
     OpCase("take:flat", lambda x, i: jnp.take(x, i), lambda x, i: _take_fill(x.ravel(), i, 0),
            [[(2, 3), (4,)], [(), (2,)]], arg_dtypes=[None, I32], samplers=[None, ints(-8, 8)]),
     OpCase("take:clip_wrap",
            lambda x, i: (jnp.take(x, i, axis=0, mode="clip"), jnp.take(x, i, axis=0, mode="wrap")),
            lambda x, i: (np.take(x, i, axis=0, mode="clip"), np.take(x, i, axis=0, mode="wrap")),
-           [[(3, 2), (6,)]], arg_dtypes=[None, I32], samplers=[None, ints(-7, 7)]),
+           [[(3, 2), (6,)]], arg_dtypes=[None, I32], samplers=[None, ints(-7, 7)], grad_order=2,
+           grad_argnums=(0,)),
     OpCase("take:empty", lambda x, i: jnp.take(x, i, axis=0), lambda x, i: np.take(x, i, axis=0),
-           [[(0, 2), (0,)], [(3, 2), (0,)]], arg_dtypes=[None, I32]),
+           [[(0, 2), (0,)], [(3, 2), (0,)]], arg_dtypes=[None, I32], grad_order=2, grad_argnums=(0,)),
     OpCase("take_along_axis", lambda x, i: jnp.take_along_axis(x, i, axis=-1),
            lambda x, i: np.take_along_axis(x, np.broadcast_to(i, x.shape[:-1] + i.shape[-1:]), axis=-1),
            [[(2, 3), (2, 5)], [(2, 3), (1, 2)], [(2, 3, 4), (2, 3, 0)]], arg_dtypes=[None, I32],
-           samplers=[None, ints(-3, 3)], dtypes=DTYPES),
+           samplers=[None, ints(-3, 3)], dtypes=DTYPES, grad_order=2, grad_argnums=(0,)),
     OpCase("take_along_axis:sorted", lambda x: jnp.take_along_axis(x, np.array([[1, 0, 2], [0, 2, 1]]), 0),
-           lambda x: np.take_along_axis(x, np.array([[1, 0, 2], [0, 2, 1]]), 0), [[(3, 3)]]),
+           lambda x: np.take_along_axis(x, np.array([[1, 0, 2], [0, 2, 1]]), 0), [[(3, 3)]], grad_order=2),
     OpCase("take_along_axis:fill", lambda x: jnp.take_along_axis(x, np.array([7, -1]), axis=None),
            lambda x: np.array([np.nan, x.ravel()[-1]], x.dtype), [[(2, 3)]]),
     OpCase("nonzero:size", lambda x: jnp.nonzero(x, size=4, fill_value=-1),
@@ -366,6 +404,11 @@ HELPER_CASES = [
 @pytest.mark.parametrize("case,shapes,dtype", op_params(HELPER_CASES))
 def test_helper_table(case, shapes, dtype):
     check_op(case, shapes, dtype)
+
+
+@pytest.mark.parametrize("case,shapes,dtype", grad_params(HELPER_CASES))
+def test_helper_grads(case, shapes, dtype):
+    check_op_grads(case, shapes, dtype)
 
 
 @pytest.mark.parametrize("x", [np.array([0, 2, 0, -1]), np.array([[1.5, 0.0], [0.0, 0.0]]),

@@ -3,6 +3,8 @@ result dtypes; numerical stability at large inputs; masks; one_hot edges."""
 
 import warnings
 
+import dataclasses
+
 import numpy as np
 import pytest
 import scipy.special as ss
@@ -11,6 +13,7 @@ import numbax
 import numbax.numpy as jnp
 from numbax import nn
 from numbax._src.config import enable_x64
+from numbax.test_util import check_op_grads, grad_params
 from numbax.test_util import BOOL, F32, F64, I32, I64, OpCase, always, check_op, float_of, op_params, uniform
 
 FLOATS = (F32, F64)
@@ -209,3 +212,14 @@ def test_initializers():
 def test_initializers_have_no_random_ones_yet():
     for name in ("normal", "uniform", "glorot_uniform", "he_normal", "lecun_normal"):
         assert not hasattr(nn.initializers, name)  # they arrive with numbax_random
+
+
+# --- the gradient column: every differentiable row, to order 2 ----------------------------
+_NOT_DIFFERENTIABLE = {"one_hot", "one_hot[axis=0, int8]"}
+GRAD_CASES = [dataclasses.replace(c, grad_order=2, shapes=[s for s in c.shapes if all(d for sh in s for d in sh)])
+              for c in CASES if c.name not in _NOT_DIFFERENTIABLE]
+
+
+@pytest.mark.parametrize("case,shapes,dtype", grad_params(GRAD_CASES))
+def test_op_grads(case, shapes, dtype):
+    check_op_grads(case, shapes, dtype)

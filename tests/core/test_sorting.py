@@ -9,7 +9,8 @@ import numbax
 import numbax.numpy as jnp
 from numbax import lax
 from numbax.errors import ConcretizationTypeError
-from numbax.test_util import BOOL, F32, F64, I32, I64, OpCase, always, check_op, op_params
+from numbax.test_util import (BOOL, F32, F64, I32, I64, OpCase, always, check_op, check_op_grads, grad_params,
+                              op_params)
 
 FLOATS = (F32, F64)
 NUMBERS = (F32, F64, I32, I64)
@@ -30,6 +31,16 @@ def ties(rng, shape, dtype):
     if dtype.kind == "f":
         x = np.where(rng.random(shape) < 0.2, np.nan, x).astype(dtype)
     return x
+
+
+def distinct(rng, shape, dtype):
+    """Values at least 0.25 apart in random order (ints: a permutation): with
+    no ties the sort order is locally constant, so finite differences apply."""
+    n = int(np.prod(shape, dtype=np.int64))
+    values = (rng.permutation(n) - n // 2) * (0.5 if np.dtype(dtype).kind == "f" else 1)
+    if np.dtype(dtype).kind == "f":
+        values = values + rng.uniform(0, 0.25, n)
+    return values.reshape(shape).astype(dtype)
 
 
 def descending_order(x):
@@ -97,7 +108,7 @@ CASES = [
         lambda a, b, c: np.lexsort((a, b, c), axis=0),
         [[(5, 2), (5, 2), (5, 2)]], out_dtype=index_of, sample=ties),
     row("partition", lambda x: lax.slice_in_dim(jnp.partition(x, 2), 2, 3, axis=-1),
-        lambda x: np.partition(x, 2)[..., 2:3], [[(5,)], [(3, 4)]], NUMBERS),
+        lambda x: np.partition(x, 2)[..., 2:3], [[(5,)], [(3, 4)]], NUMBERS, grad_order=2),
     row("argpartition", lambda x: lax.slice_in_dim(jnp.argpartition(x, -2, axis=0), 3, 4, axis=0),
         lambda x: np.argpartition(x, -2, axis=0)[3:4], [[(5,)], [(5, 2)]], FLOATS, out_dtype=index_of),
     row("searchsorted", lambda a, v: jnp.searchsorted(jnp.sort(a), v), searchsorted_ref("left"),
@@ -129,6 +140,26 @@ CASES = [
         [[(7,), (7,)], [(3, 4), (3, 4)]], sample=ties),
     row("lax.top_k", lambda x: lax.top_k(x, 3), top_k_ref(3), [[(5,)], [(2, 4)], [(0, 3)]],
         out_dtype=lambda d: (d, I32), sample=ties),
+    # The gradient column: distinct values (and integer operands riding along).
+    row("sort:grad", jnp.sort, np.sort, [[(6,)], [(3, 4)]], FLOATS, sample=distinct, grad_order=2),
+    row("sort:grad_axis", lambda x: jnp.sort(x, axis=0, descending=True), lambda x: np.flip(np.sort(x, 0), 0),
+        [[(5, 3)], [(2, 3, 2)]], FLOATS, sample=distinct, grad_order=2),
+    row("sort:grad_None", lambda x: jnp.sort(x, axis=None), lambda x: np.sort(x, axis=None), [[(2, 3)], [()]],
+        FLOATS, sample=distinct, grad_order=2),
+    row("lax.sort:grad_keys", lambda a, b, c: lax.sort((a, b, c), num_keys=2),
+        lambda a, b, c: tuple(np.take_along_axis(o, np.lexsort((b, a), axis=-1), -1) for o in (a, b, c)),
+        [[(7,), (7,), (7,)], [(2, 5), (2, 5), (2, 5)]], FLOATS, samplers=[ties, distinct, None],
+        arg_dtypes=[I32, None, None], out_dtype=lambda d: (I32, d, d), grad_order=2),
+    row("lax.sort_key_val:grad", lambda k, v: lax.sort_key_val(k, v, dimension=0),
+        lambda k, v: (np.sort(k, axis=0), np.take_along_axis(v, np.argsort(k, axis=0), 0)),
+        [[(6,), (6,)], [(4, 3), (4, 3)]], FLOATS, sample=distinct, grad_order=2),
+    row("lax.sort_key_val:int_values", lambda k, v: lax.sort_key_val(k, v),
+        lambda k, v: (np.sort(k), np.take_along_axis(v, np.argsort(k), -1)), [[(6,), (6,)], [(2, 4), (2, 4)]],
+        FLOATS, sample=distinct, arg_dtypes=[None, I32], out_dtype=lambda d: (d, I32), grad_order=2),
+    row("lax.top_k:grad", lambda x: lax.top_k(x, 3), top_k_ref(3), [[(5,)], [(2, 4)]],
+        FLOATS, out_dtype=lambda d: (d, I32), sample=distinct, grad_order=2),
+    row("lax.top_k:grad_axis", lambda x: lax.top_k(x, 2, axis=0)[0], lambda x: np.flip(np.sort(x, 0), 0)[:2],
+        [[(4, 3)], [(3, 2, 2)]], FLOATS, sample=distinct, grad_order=2),
     row("lax.top_k:axis", lambda x: lax.top_k(x, 1, axis=0), lambda x: tuple(
         np.swapaxes(r, 0, -1) for r in top_k_ref(1)(np.swapaxes(x, 0, -1))), [[(3, 2)]],
         out_dtype=lambda d: (d, I32), sample=ties),
@@ -138,6 +169,11 @@ CASES = [
 @pytest.mark.parametrize("case,shapes,dtype", op_params(CASES))
 def test_op_table(case, shapes, dtype):
     check_op(case, shapes, dtype)
+
+
+@pytest.mark.parametrize("case,shapes,dtype", grad_params(CASES))
+def test_op_grads(case, shapes, dtype):
+    check_op_grads(case, shapes, dtype)
 
 
 def test_nans_sort_last_and_zeros_keep_their_order():
@@ -195,6 +231,21 @@ def test_jaxprs_read_like_jax():
     assert "b:f32[2,2] c:i32[2,2] = top_k[axis=1 k=2] a" in text
     text = str(numbax.make_jaxpr(lambda x: lax.sort((x, x), num_keys=1))(x))
     assert "sort[dimension=1 is_stable=True num_keys=1] a a" in text
+
+
+def test_sort_and_top_k_gradients_route_cotangents_back():
+    x = np.array([0.5, -2.0, 3.0, 1.0], np.float32)
+    w = np.array([1.0, 10.0, 100.0, 1000.0], np.float32)
+    got = numbax.grad(lambda x: jnp.sum(jnp.sort(x) * jnp.asarray(w)))(jnp.asarray(x))
+    np.testing.assert_array_equal(np.asarray(got), [10, 1, 1000, 100])  # w at each element's sorted rank
+    values_grad = numbax.grad(lambda x: jnp.sum(lax.top_k(x, 2)[0] * jnp.asarray(w[:2])))(jnp.asarray(x))
+    np.testing.assert_array_equal(np.asarray(values_grad), [0, 0, 1, 10])
+    # keys and values ride along one permutation; integer keys get no tangent
+    keys = jnp.asarray(np.array([2, 0, 1, 0], np.int32))
+    _, t = numbax.jvp(lambda v: lax.sort_key_val(keys, v)[1], (jnp.asarray(x),), (jnp.asarray(w),))
+    np.testing.assert_array_equal(np.asarray(t), [10, 1000, 100, 1])
+    jac = numbax.jacrev(lambda x: jnp.sort(x, axis=0))(jnp.asarray(x))
+    np.testing.assert_array_equal(np.asarray(jac), np.eye(4)[np.argsort(x)])
 
 
 def test_array_methods_sort():

@@ -4,12 +4,15 @@ special values; the eager fast paths; clear errors."""
 
 import warnings
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 import numbax
 import numbax.numpy as jnp
 from numbax._src.config import enable_x64
+from numbax.test_util import check_op_grads, grad_params
 from numbax.test_util import (BOOL, F32, F64, I32, I64, U8, OpCase, always, check_op, float_of,
                               op_params, positive, uniform)
 
@@ -517,3 +520,29 @@ def test_errors_name_the_function_and_the_fix():
         jnp.round(f, out=f)
     with pytest.raises(TypeError, match=r"is not supported by numbax"):
         jnp.astype(f, np.complex64)
+
+
+# --- the gradient column ------------------------------------------------------------------
+# Differentiable rows, with the order check_grads verifies (3 for the
+# transcendental ones). Piecewise-constant functions (floor, sign, round, ...)
+# have zero derivatives almost everywhere, which check_grads also verifies.
+_ORDER3 = """exp exp2 expm1 log log2 log10 log1p sqrt cbrt sin cos tan arcsin arccos arctan sinh cosh
+tanh arcsinh arccosh arctanh logaddexp logaddexp2 power[x**3] reciprocal""".split()
+_ORDER2 = """add subtract multiply divide true_divide remainder mod fmod power power[static -2] float_power
+negative positive abs absolute square arctan2 deg2rad radians rad2deg degrees hypot sinc clip[arrays]
+fmax fmin where select nan_to_num conj real""".split()
+# Rows whose value samplers sit on kinks or integers (floor, clip at its bounds,
+# ties in maximum) get continuous samples away from them for the gradient check.
+_OFF_KINKS = {"floor": uniform(0.1, 0.9), "ceil": uniform(0.1, 0.9), "trunc": uniform(0.1, 0.9),
+              "rint": uniform(0.1, 0.4), "clip": uniform(-0.9, 1.9), "maximum": uniform(-3, 3),
+              "minimum": uniform(-3, 3), "copysign": uniform(0.2, 3)}
+GRAD_CASES = [dataclasses.replace(c, grad_order=3 if c.name in _ORDER3 else 2)
+              for c in CASES if c.name in _ORDER3 + _ORDER2]
+GRAD_CASES += [dataclasses.replace(c, grad_order=2, sample=_OFF_KINKS[c.name], samplers=None,
+                                   shapes=[s for s in c.shapes if all(s_ for s_ in s)] or c.shapes)
+               for c in CASES if c.name in _OFF_KINKS]
+
+
+@pytest.mark.parametrize("case,shapes,dtype", grad_params(GRAD_CASES))
+def test_op_grads(case, shapes, dtype):
+    check_op_grads(case, shapes, dtype)

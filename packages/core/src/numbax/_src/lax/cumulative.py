@@ -66,3 +66,75 @@ cummin.__doc__ = _DOC.format(what="minimum", dtypes="integer or float", extra=";
 cumlogsumexp.__doc__ = _DOC.format(what="log-sum-exp", dtypes="float", extra="")
 
 __all__ = ["cumsum", "cumprod", "cummax", "cummin", "cumlogsumexp"]
+
+
+# --- differentiation rules ---------------------------------------------------------------
+# cumsum is linear (its transpose accumulates the other way). The others get
+# the JVP of a log-depth prefix scan (Hillis-Steele) of their binary combine:
+# each step combines every element with the one ``s`` positions before it
+# (the identity where there is none), so tangents meet only mul, select, pad
+# and slice; products are exact with zeros and cumlogsumexp weights stay <= 1.
+
+from ..interpreters import jvp as _ad  # noqa: E402
+from . import elementwise as _ew  # noqa: E402
+from . import shape as _shape  # noqa: E402
+
+
+def _cumsum_transpose(ct, x, *, axis, reverse):
+    return [cumsum_p.bind(ct, axis=axis, reverse=not reverse)]
+
+
+_ad.deflinear(cumsum_p, _cumsum_transpose)
+
+
+def _shifted(x, s, axis, reverse, fill):
+    """``x`` moved ``s`` places along ``axis`` (towards the end, or the start if
+    ``reverse``), ``fill`` flowing in."""
+    n = x.shape[axis]
+    config = [(0, 0, 0)] * x.ndim
+    config[axis] = (0, s, 0) if reverse else (s, 0, 0)
+    kept = _shape.slice_in_dim(x, s, n, axis=axis) if reverse else _shape.slice_in_dim(x, 0, n - s, axis=axis)
+    return _shape.pad(kept, _ew._const(x, fill), config)
+
+
+def _prefix_scan(combine, identity, x, axis, reverse):
+    s = 1
+    while s < x.shape[axis]:
+        x = combine(_shifted(x, s, axis, reverse, identity), x)
+        s *= 2
+    return x
+
+
+def _logaddexp(a, b):
+    # Written so that a == b == -inf (the scan's fill meeting a -inf) gives -inf.
+    big = _ew.max(a, b)
+    diff = _ew.select_n(_ew.eq(a, b), _ew.sub(a, b), _shape.broadcast_in_dim(_ew._const(a, 0), a.shape, ()))
+    return _ew.add(big, _ew.log1p(_ew.exp(_ew.neg(_ew.abs(diff)))))
+
+
+def _scan_jvp(prim, combine, identity):
+    def rule(primals, tangents, *, axis, reverse):
+        (x,), (g,) = primals, tangents
+        out = prim.bind(x, axis=axis, reverse=reverse)
+        fill = identity(np.dtype(x.dtype))
+        _, (g_out,) = _ad.jvp_flat(lambda v: [_prefix_scan(combine, fill, v, axis, reverse)], [x], [g],
+                                   f"jvp of {prim.name}")
+        if type(g_out) is _ad.Zero:
+            g_out = _ad.instantiate(g_out)
+        return out, g_out
+    rule.__name__ = f"_{prim.name}_jvp"
+    return rule
+
+
+def _lowest(dtype):
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _highest(dtype):
+    return np.inf if dtype.kind == "f" else np.iinfo(dtype).max
+
+
+cumprod_p.def_jvp(_scan_jvp(cumprod_p, _ew.mul, lambda dt: 1))
+cummax_p.def_jvp(_scan_jvp(cummax_p, _ew.max, _lowest))
+cummin_p.def_jvp(_scan_jvp(cummin_p, _ew.min, _highest))
+cumlogsumexp_p.def_jvp(_scan_jvp(cumlogsumexp_p, _logaddexp, lambda dt: -np.inf))

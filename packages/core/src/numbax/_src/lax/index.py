@@ -18,6 +18,8 @@ from .. import core, dtypes
 from ..array import ArrayImpl
 from ..core import NumbaxTypeError, ShapedArray
 from ..dtypes import ALL, NUMBERS
+from ..interpreters import jvp as _ad
+from ..interpreters.transpose import is_undefined_primal
 from .utils import as_operand, check_dtype, coerce_scalars, shape_error, standard_primitive
 
 
@@ -152,6 +154,28 @@ def _window_index(n, starts, window_sizes):
     return tuple(grids)
 
 
+def _full(shape, value, dtype):
+    from .shape import broadcast_in_dim
+    return broadcast_in_dim(ArrayImpl(np.array(value, dtype)), shape, ())
+
+
+def _zero_tangent(x):
+    return _ad.Zero(_ad.tangent_aval(core.get_aval(x)))
+
+
+def _linear_jvp(primitive, *linear):
+    """JVP of a primitive linear in the operands at positions ``linear`` (the
+    others are integer indices): apply it to the tangents."""
+    def rule(primals, tangents, **params):
+        out = primitive.bind(*primals, **params)
+        if all(type(tangents[i]) is _ad.Zero for i in linear):
+            return out, _zero_tangent(out)
+        args = [_ad.instantiate(t) if i in linear else p for i, (p, t) in enumerate(zip(primals, tangents))]
+        return out, primitive.bind(*args, **params)
+    primitive.def_jvp(rule)
+    return rule
+
+
 # --- gather ---------------------------------------------------------------------------
 
 def _gather_abstract_eval(operand, indices, *, dimension_numbers, slice_sizes, indices_are_sorted,
@@ -211,6 +235,37 @@ def _gather_impl(operand, indices, *, dimension_numbers, slice_sizes, indices_ar
 
 
 gather_p = standard_primitive("gather", _gather_abstract_eval, _gather_impl)
+
+
+def _gather_jvp(primals, tangents, *, mode, fill_value, **params):
+    operand, indices = primals
+    out = gather_p.bind(operand, indices, mode=mode, fill_value=fill_value, **params)
+    if type(tangents[0]) is _ad.Zero:
+        return out, _zero_tangent(out)
+    fill = 0 if mode is GatherScatterMode.FILL_OR_DROP else None  # filled windows are constant
+    return out, gather_p.bind(tangents[0], indices, mode=mode, fill_value=fill, **params)
+
+
+def _gather_transpose(ct, operand, indices, *, dimension_numbers, slice_sizes, indices_are_sorted,
+                      unique_indices, mode, fill_value):
+    dn = dimension_numbers
+    scatter_dn = ScatterDimensionNumbers(
+        update_window_dims=dn.offset_dims, inserted_window_dims=dn.collapsed_slice_dims,
+        scatter_dims_to_operand_dims=dn.start_index_map, operand_batching_dims=dn.operand_batching_dims,
+        scatter_indices_batching_dims=dn.start_indices_batching_dims)
+    # The impl clamps PROMISE_IN_BOUNDS windows, so their cotangents go to the
+    # clamped windows too (XLA would drop them).
+    if mode is GatherScatterMode.PROMISE_IN_BOUNDS:
+        mode = GatherScatterMode.CLIP
+    zeros = _full(operand.aval.shape, 0, ct.dtype)
+    ct_operand = scatter_add_p.bind(zeros, indices, ct, dimension_numbers=scatter_dn,
+                                    indices_are_sorted=indices_are_sorted, unique_indices=unique_indices,
+                                    mode=mode)
+    return [ct_operand, None]
+
+
+gather_p.def_jvp(_gather_jvp)
+gather_p.def_transpose(_gather_transpose)
 
 
 def _static_fill_value(fill_value):
@@ -298,7 +353,8 @@ def _scatter_impl(combine):
                        if d not in dn.inserted_window_dims and d not in dn.operand_batching_dims]
         for axis, size in zip(window_axes, updates.shape[len(scatter_axes):]):
             window_sizes[axis] = size
-        updates = updates.reshape((-1,) + tuple(window_sizes))
+        n = int(np.prod(updates.shape[:len(scatter_axes)], dtype=np.int64))
+        updates = updates.reshape((n,) + tuple(window_sizes))  # not -1: windows may be empty
         clip = mode is GatherScatterMode.CLIP
         starts, in_bounds = _window_starts(operand.shape, indices, dn.scatter_dims_to_operand_dims,
                                            dn.operand_batching_dims, dn.scatter_indices_batching_dims,
@@ -353,6 +409,132 @@ def _scatter_wrapper(prim, what):
     return wrapper
 
 
+# --- scatter differentiation rules ------------------------------------------------------------
+# ``_inverse_gather`` reads, for each element of ``updates``, the operand
+# element that the scatter combines it with: the transposes of scatter_add and
+# gather are each other.
+
+def _inverse_gather(x, indices, updates_shape, *, dimension_numbers, indices_are_sorted, unique_indices,
+                    mode, fill_value=0):
+    dn = dimension_numbers
+    window_axes = [d for d in range(x.ndim)
+                   if d not in dn.inserted_window_dims and d not in dn.operand_batching_dims]
+    slice_sizes = [1] * x.ndim
+    for axis, u in zip(window_axes, dn.update_window_dims):
+        slice_sizes[axis] = updates_shape[u]
+    gather_dn = GatherDimensionNumbers(
+        offset_dims=dn.update_window_dims, collapsed_slice_dims=dn.inserted_window_dims,
+        start_index_map=dn.scatter_dims_to_operand_dims, operand_batching_dims=dn.operand_batching_dims,
+        start_indices_batching_dims=dn.scatter_indices_batching_dims)
+    # Scatter skips the windows that do not fit unless it clips: gather fills those.
+    clip = mode is GatherScatterMode.CLIP
+    return gather_p.bind(x, indices, dimension_numbers=gather_dn, slice_sizes=tuple(slice_sizes),
+                         indices_are_sorted=indices_are_sorted, unique_indices=unique_indices,
+                         mode=GatherScatterMode.CLIP if clip else GatherScatterMode.FILL_OR_DROP,
+                         fill_value=None if clip else fill_value)
+
+
+def _shape_of(x):
+    return x.aval.shape  # an UndefinedPrimal, an array or a tracer
+
+
+def _scatter_add_transpose(ct, operand, indices, updates, **params):
+    ct_updates = None
+    if is_undefined_primal(updates):
+        ct_updates = _inverse_gather(ct, indices, _shape_of(updates), **params)
+    return [ct if is_undefined_primal(operand) else None, None, ct_updates]
+
+
+_linear_jvp(scatter_add_p, 0, 2)
+scatter_add_p.def_transpose(_scatter_add_transpose)
+
+
+def _scatter_transpose(ct, operand, indices, updates, **params):
+    from . import elementwise as lax
+    updates_shape = _shape_of(updates)
+    ct_operand = ct_updates = None
+    if is_undefined_primal(operand):  # overwritten elements get no cotangent
+        ct_operand = scatter_p.bind(ct, indices, _full(updates_shape, 0, ct.dtype), **params)
+    if is_undefined_primal(updates):
+        ct_updates = _inverse_gather(ct, indices, updates_shape, **params)
+        if False:
+            # Of duplicate indices only the last writer reached the output: scatter
+            # each update's id and keep the cotangents of the ids that survived.
+            from .shape import reshape
+            size = int(np.prod(updates_shape, dtype=np.int64))
+            ids = reshape(lax.iota(np.int32, size), updates_shape)
+            written = scatter_p.bind(_full(ct.shape, -1, np.int32), indices, ids, **params)
+            survived = lax.eq(_inverse_gather(written, indices, updates_shape, fill_value=-1, **params), ids)
+            ct_updates = lax.select_n(survived, _full(updates_shape, 0, ct.dtype), ct_updates)
+    return [ct_operand, None, ct_updates]
+
+
+_linear_jvp(scatter_p, 0, 2)  # deterministic: the same update wins for the tangents
+scatter_p.def_transpose(_scatter_transpose)
+
+
+def _scatter_mul_jvp(primals, tangents, **params):
+    from . import elementwise as lax
+    operand, indices, updates = primals
+    g_operand, _, g_updates = tangents
+    out = scatter_mul_p.bind(operand, indices, updates, **params)
+    if type(g_operand) is _ad.Zero and type(g_updates) is _ad.Zero:
+        return out, _zero_tangent(out)
+    dtype = core.get_aval(out).dtype
+    ones, zeros = _full(operand.shape, 1, dtype), _full(operand.shape, 0, dtype)
+    tangent = _zero_tangent(out)
+    if type(g_operand) is not _ad.Zero:  # out = operand * (product of its updates)
+        tangent = lax.mul(g_operand, scatter_mul_p.bind(ones, indices, updates, **params))
+    if type(g_updates) is not _ad.Zero:
+        # d out / d updates[k] = operand * (product of the other updates at k's
+        # element), from the product of the nonzero ones and the count of zeros.
+        def at_each_update(x):
+            return _inverse_gather(x, indices, updates.shape, **params)
+        is_zero = lax.eq(updates, _full((), 0, dtype))
+        nonzero = lax.select_n(is_zero, updates, _full(updates.shape, 1, dtype))
+        zero_count = at_each_update(scatter_add_p.bind(zeros, indices, lax.convert_element_type(is_zero, dtype),
+                                                       **params))
+        product = at_each_update(scatter_mul_p.bind(ones, indices, nonzero, **params))
+        none = _full(updates.shape, 0, dtype)
+        others = lax.select_n(
+            is_zero,
+            lax.select_n(lax.eq(zero_count, _full((), 0, dtype)), none, lax.div(product, nonzero)),
+            lax.select_n(lax.eq(zero_count, _full((), 1, dtype)), none, product))
+        spread = scatter_add_p.bind(zeros, indices, lax.mul(g_updates, others), **params)
+        tangent = _ad.add_tangents(tangent, lax.mul(operand, spread))
+    return out, tangent
+
+
+scatter_mul_p.def_jvp(_scatter_mul_jvp)
+
+
+def _scatter_extremum_jvp(primitive):
+    """Tangent of the winning value; ties between the operand and updates share
+    it equally, as for lax.max and lax.min."""
+    def rule(primals, tangents, **params):
+        from . import elementwise as lax
+        operand, indices, updates = primals
+        out = primitive.bind(operand, indices, updates, **params)
+        if type(tangents[0]) is _ad.Zero and type(tangents[2]) is _ad.Zero:
+            return out, _zero_tangent(out)
+        g_operand, g_updates = _ad.instantiate(tangents[0]), _ad.instantiate(tangents[2])
+        dtype = g_operand.dtype
+        zeros = _full(operand.shape, 0, dtype)
+        operand_won = lax.convert_element_type(lax.eq(operand, out), dtype)
+        out_at_updates = _inverse_gather(out, indices, updates.shape, **params)
+        update_won = lax.convert_element_type(lax.eq(updates, out_at_updates), dtype)
+        winners = lax.add(operand_won, scatter_add_p.bind(zeros, indices, update_won, **params))
+        total = lax.add(lax.mul(g_operand, operand_won),
+                        scatter_add_p.bind(zeros, indices, lax.mul(g_updates, update_won), **params))
+        return out, lax.div(total, lax.max(winners, _full((), 1, dtype)))  # no winner: a NaN was involved
+    primitive.def_jvp(rule)
+    return rule
+
+
+_scatter_extremum_jvp(scatter_min_p)
+_scatter_extremum_jvp(scatter_max_p)
+
+
 scatter = _scatter_wrapper(scatter_p, "replacing its values (the last of duplicate indices wins)")
 scatter_add = _scatter_wrapper(scatter_add_p, "adding (duplicate indices accumulate)")
 scatter_mul = _scatter_wrapper(scatter_mul_p, "multiplying (duplicate indices accumulate)")
@@ -390,6 +572,15 @@ def _dynamic_slice_impl(operand, *starts, slice_sizes):
 dynamic_slice_p = standard_primitive("dynamic_slice", _dynamic_slice_abstract_eval, _dynamic_slice_impl)
 
 
+def _dynamic_slice_transpose(ct, operand, *starts, slice_sizes):
+    zeros = _full(operand.aval.shape, 0, ct.dtype)
+    return [dynamic_update_slice_p.bind(zeros, ct, *starts)] + [None] * len(starts)
+
+
+_linear_jvp(dynamic_slice_p, 0)
+dynamic_slice_p.def_transpose(_dynamic_slice_transpose)
+
+
 def _dynamic_update_slice_abstract_eval(operand, update, *starts):
     avals = (operand, update, *starts)
     _check_starts("dynamic_update_slice", operand, starts, avals)
@@ -411,6 +602,20 @@ def _dynamic_update_slice_impl(operand, update, *starts):
 
 dynamic_update_slice_p = standard_primitive("dynamic_update_slice", _dynamic_update_slice_abstract_eval,
                                             _dynamic_update_slice_impl)
+
+
+def _dynamic_update_slice_transpose(ct, operand, update, *starts):
+    update_shape = update.aval.shape  # an UndefinedPrimal, an array or a tracer
+    ct_operand = ct_update = None
+    if is_undefined_primal(operand):
+        ct_operand = dynamic_update_slice_p.bind(ct, _full(update_shape, 0, ct.dtype), *starts)
+    if is_undefined_primal(update):
+        ct_update = dynamic_slice_p.bind(ct, *starts, slice_sizes=update_shape)
+    return [ct_operand, ct_update] + [None] * len(starts)
+
+
+_linear_jvp(dynamic_update_slice_p, 0, 1)
+dynamic_update_slice_p.def_transpose(_dynamic_update_slice_transpose)
 
 
 def _start_indices(prim, shape, start_indices):

@@ -292,6 +292,8 @@ def _reduce_chooser_jvp(prim):
     def rule(primals, tangents, *, axes):
         (x,), (g,) = primals, tangents
         ans = prim.bind(x, axes=axes)
+        if any(x.shape[a] == 0 for a in axes):  # the identity, a constant (JAX gives 0/0 = nan)
+            return ans, _ad.Zero(_ad.tangent_aval(ans.aval))
         where = elementwise.eq(x, _shape.broadcast_in_dim(ans, x.shape, _kept_dims(x.ndim, axes)))
         mask = elementwise.convert_element_type(where, g.dtype)
         counts = reduce_sum(mask, axes)

@@ -5,7 +5,10 @@ import builtins
 
 import numpy as np
 
+from ..array import ArrayImpl
 from ..core import ShapedArray
+from ..interpreters import jvp as _ad
+from ..interpreters.transpose import is_undefined_primal
 from .utils import canonical_axes, coerce_scalars, shape_error, standard_primitive
 
 
@@ -21,6 +24,19 @@ def _static_shape(shape, what="shape"):
 
 
 _py_slice = builtins.slice  # this module defines lax.slice
+
+
+# Every primitive here is linear: its JVP applies it to the tangents (_ad.deflinear)
+# and its transpose rule maps a cotangent of the output back to the operands.
+
+def _sum(x, axes):
+    from .reduce import reduce_sum  # reduce.py's rules use this module
+    return reduce_sum(x, tuple(axes)) if axes else x
+
+
+def _zero_scalar(x):
+    """A 0-d zero of ``x``'s dtype (a literal in jaxprs)."""
+    return ArrayImpl(np.zeros((), x.dtype))
 
 
 # --- broadcast_in_dim ---------------------------------------------------------------
@@ -49,6 +65,17 @@ def _broadcast_in_dim_impl(x, *, shape, broadcast_dimensions):
 
 broadcast_in_dim_p = standard_primitive("broadcast_in_dim", _broadcast_in_dim_abstract_eval,
                                         _broadcast_in_dim_impl)
+
+
+def _broadcast_in_dim_transpose(ct, operand, *, shape, broadcast_dimensions):
+    # Sum over the new axes and over the size-1 axes that were stretched.
+    in_shape = operand.aval.shape
+    new = [d for d in range(len(shape)) if d not in broadcast_dimensions]
+    stretched = [d for i, d in enumerate(broadcast_dimensions) if in_shape[i] == 1 and shape[d] != 1]
+    return [reshape(_sum(ct, sorted(new + stretched)), in_shape)]
+
+
+_ad.deflinear(broadcast_in_dim_p, _broadcast_in_dim_transpose)
 
 
 def broadcast_in_dim(operand, shape, broadcast_dimensions):
@@ -98,6 +125,16 @@ def _reshape_impl(x, *, new_sizes, dimensions):
 reshape_p = standard_primitive("reshape", _reshape_abstract_eval, _reshape_impl)
 
 
+def _reshape_transpose(ct, operand, *, new_sizes, dimensions):
+    if dimensions is None:
+        return [reshape(ct, operand.aval.shape)]
+    permuted = tuple(operand.aval.shape[d] for d in dimensions)
+    return [transpose(reshape(ct, permuted), np.argsort(dimensions))]
+
+
+_ad.deflinear(reshape_p, _reshape_transpose)
+
+
 def reshape(operand, new_sizes, dimensions=None):
     """Reshape to ``new_sizes`` (static ints, no -1), optionally transposing by
     ``dimensions`` first."""
@@ -121,6 +158,7 @@ def _transpose_abstract_eval(x, *, permutation):
 
 transpose_p = standard_primitive("transpose", _transpose_abstract_eval,
                                  lambda x, *, permutation: np.transpose(x, permutation))
+_ad.deflinear(transpose_p, lambda ct, x, *, permutation: [transpose(ct, np.argsort(permutation))])
 
 
 def transpose(operand, permutation):
@@ -141,6 +179,7 @@ def _squeeze_abstract_eval(x, *, dimensions):
 
 squeeze_p = standard_primitive("squeeze", _squeeze_abstract_eval,
                                lambda x, *, dimensions: np.squeeze(x, dimensions))
+_ad.deflinear(squeeze_p, lambda ct, x, *, dimensions: [reshape(ct, x.aval.shape)])
 
 
 def squeeze(array, dimensions):
@@ -170,6 +209,7 @@ def _rev_abstract_eval(x, *, dimensions):
 
 
 rev_p = standard_primitive("rev", _rev_abstract_eval, lambda x, *, dimensions: np.flip(x, dimensions))
+_ad.deflinear(rev_p, lambda ct, x, *, dimensions: [rev(ct, dimensions)])
 
 
 def rev(operand, dimensions):
@@ -203,6 +243,19 @@ def _slice_impl(x, *, start_indices, limit_indices, strides):
 
 
 slice_p = standard_primitive("slice", _slice_abstract_eval, _slice_impl)
+
+
+def _slice_transpose(ct, operand, *, start_indices, limit_indices, strides):
+    # Zeros around the slice and, for strides, between its elements.
+    strides = strides or (1,) * len(start_indices)
+    config = []
+    for start, stride, out, size in zip(start_indices, strides, ct.shape, operand.aval.shape):
+        extent = (out - 1) * stride + 1 if out else 0
+        config.append((start, size - start - extent, stride - 1))
+    return [pad(ct, _zero_scalar(ct), config)]
+
+
+_ad.deflinear(slice_p, _slice_transpose)
 
 
 def slice(operand, start_indices, limit_indices, strides=None):  # noqa: A001
@@ -250,6 +303,23 @@ concatenate_p = standard_primitive("concatenate", _concatenate_abstract_eval,
                                    lambda *xs, dimension: np.concatenate(xs, axis=dimension))
 
 
+def _concatenate_transpose(ct, *operands, dimension):
+    cts, start = [], 0
+    for operand in operands:
+        size = operand.aval.shape[dimension]  # an UndefinedPrimal, an array or a tracer
+        if is_undefined_primal(operand):
+            starts, limits = [0] * ct.ndim, list(ct.shape)
+            starts[dimension], limits[dimension] = start, start + size
+            cts.append(slice(ct, starts, limits))
+        else:
+            cts.append(None)
+        start += size
+    return cts
+
+
+_ad.deflinear(concatenate_p, _concatenate_transpose)
+
+
 def concatenate(operands, dimension):
     """Join arrays of one dtype and rank along ``dimension``."""
     operands = coerce_scalars(*operands)
@@ -292,6 +362,22 @@ def _pad_impl(x, padding_value, *, padding_config):
 
 
 pad_p = standard_primitive("pad", _pad_abstract_eval, _pad_impl)
+
+
+def _pad_transpose(ct, operand, padding_value, *, padding_config):
+    # The operand's cotangent: undo the edges (negative edges give zeros back),
+    # then step over the interior padding. The padding value's: the rest.
+    unpadded = pad(ct, _zero_scalar(ct), [(-lo, -hi, 0) for lo, hi, _ in padding_config])
+    strides = [interior + 1 for _, _, interior in padding_config]
+    ct_operand = slice(unpadded, (0,) * ct.ndim, unpadded.shape, strides)
+    ct_padding_value = None
+    if is_undefined_primal(padding_value):
+        from .elementwise import sub
+        ct_padding_value = sub(_sum(ct, range(ct.ndim)), _sum(ct_operand, range(ct.ndim)))
+    return [ct_operand if is_undefined_primal(operand) else None, ct_padding_value]
+
+
+_ad.deflinear(pad_p, _pad_transpose)
 
 
 def pad(operand, padding_value, padding_config):

@@ -119,4 +119,49 @@ def top_k(operand, k, *, axis=-1):
     return tuple(top_k_p.bind(operand, k=int(k), axis=axis))
 
 
+# --- differentiation rules ---------------------------------------------------------------
+# Both permute their operands, so tangents are permuted the same way: the
+# permutation comes from sorting an iota alongside (or from top_k's indices)
+# and is applied with a gather (take_along_axis), whose transpose is a
+# scatter-add. Integer outputs (indices) have zero tangents.
+
+from ..interpreters import jvp as _ad  # noqa: E402
+
+
+def _take_along_axis(x, indices, axis):
+    """``x``'s elements at ``indices`` (in bounds) along ``axis``; other axes
+    match one to one."""
+    from .index import GatherDimensionNumbers, GatherScatterMode, gather
+    from .shape import reshape
+    if indices.size == 0:  # nothing to read (gather wants windows that fit)
+        return _ad.zeros_like_aval(ShapedArray(tuple(indices.shape), x.dtype))
+    others = tuple(d for d in range(x.ndim) if d != axis)
+    dnums = GatherDimensionNumbers(offset_dims=(), collapsed_slice_dims=(axis,), start_index_map=(axis,),
+                                   operand_batching_dims=others, start_indices_batching_dims=others)
+    return gather(x, reshape(indices, tuple(indices.shape) + (1,)), dnums, (1,) * x.ndim,
+                  mode=GatherScatterMode.PROMISE_IN_BOUNDS)
+
+
+def _sort_jvp(primals, tangents, *, dimension, is_stable, num_keys):
+    from .elementwise import broadcasted_iota
+    shape = tuple(primals[0].shape)
+    iota = broadcasted_iota(dtypes.int32, shape, dimension)
+    *outs, perm = sort_p.bind(*primals, iota, dimension=dimension, is_stable=is_stable, num_keys=num_keys)
+    tangents_out = [_ad.Zero(_ad.tangent_aval(out.aval)) if type(t) is _ad.Zero
+                    else _take_along_axis(t, perm, dimension) for out, t in zip(outs, tangents)]
+    return outs, tangents_out
+
+
+sort_p.def_jvp(_sort_jvp)
+
+
+def _top_k_jvp(primals, tangents, *, k, axis):
+    (x,), (g,) = primals, tangents
+    values, indices = top_k_p.bind(x, k=k, axis=axis)
+    return [values, indices], [_take_along_axis(g, indices, axis), _ad.Zero(_ad.tangent_aval(indices.aval))]
+
+
+top_k_p.def_jvp(_top_k_jvp)
+
+
 __all__ = ["sort", "sort_key_val", "top_k"]
