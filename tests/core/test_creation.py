@@ -12,8 +12,8 @@ import numbax.numpy as jnp
 from numbax._src import core
 from numbax._src.config import enable_x64
 from numbax.errors import ConcretizationTypeError
-from numbax.test_util import (BOOL, F32, F64, FLOATS, I32, I64, U8, OpCase, always, check_op, float_of,
-                              op_params, positive)
+from numbax.test_util import (BOOL, F32, F64, FLOATS, I32, I64, U8, OpCase, always, check_op, check_op_grads,
+                              float_of, grad_params, op_params, positive)
 
 ALL = FLOATS + (I32, I64, U8, BOOL)
 NUMERIC = FLOATS + (I32, I64)
@@ -28,24 +28,25 @@ def default_int(d):
     return I64 if np.dtype(d).itemsize == 8 else I32
 
 
-SCALAR_AND_ARRAYS = [[()], [(0,)], [(3,)], [(2, 3)]]
+# The gradient column uses each row's first two shapes: keep non-trivial ones first.
+SCALAR_AND_ARRAYS = [[(2, 3)], [()], [(0,)], [(3,)]]
 MATRICES = [[(3, 3)], [(2, 4)], [(4, 2)], [(0, 0)], [(2, 3, 3)]]
 
 CASES = [
-    OpCase("array", lambda x: jnp.array(x), lambda x: x, SCALAR_AND_ARRAYS, ALL),
+    OpCase("array", lambda x: jnp.array(x), lambda x: x, SCALAR_AND_ARRAYS, ALL, grad_order=2),
     OpCase("array:list_of_arrays", lambda x: jnp.array([x, x]), lambda x: np.array([x, x]),
-           SCALAR_AND_ARRAYS, ALL),
+           SCALAR_AND_ARRAYS, ALL, grad_order=2),
     OpCase("array:list_with_int", lambda x: jnp.array([[x, 1], [1, x]]),
            lambda x: np.array([[x, 1], [1, x]]), [[()]], ALL,
            out_dtype=lambda d: default_int(d) if d == BOOL else d),
     OpCase("array:ndmin", lambda x: jnp.array(x, ndmin=3), lambda x: np.array(x, ndmin=3),
-           SCALAR_AND_ARRAYS, ALL),
+           SCALAR_AND_ARRAYS, ALL, grad_order=2),
     OpCase("array:dtype", lambda x: jnp.array(x, dtype=jnp.float32), lambda x: x.astype(np.float32),
-           SCALAR_AND_ARRAYS, ALL, out_dtype=always(F32)),
-    OpCase("asarray", lambda x: jnp.asarray(x), lambda x: x, SCALAR_AND_ARRAYS, ALL),
+           SCALAR_AND_ARRAYS, ALL, out_dtype=always(F32), grad_order=2),
+    OpCase("asarray", lambda x: jnp.asarray(x), lambda x: x, SCALAR_AND_ARRAYS, ALL, grad_order=2),
     OpCase("asarray:dtype", lambda x: jnp.asarray(x, dtype=jnp.int32), lambda x: x.astype(np.int32),
            SCALAR_AND_ARRAYS, (I32, I64, U8, BOOL), out_dtype=always(I32)),
-    OpCase("copy", jnp.copy, lambda x: x.copy(), SCALAR_AND_ARRAYS, ALL),
+    OpCase("copy", jnp.copy, lambda x: x.copy(), SCALAR_AND_ARRAYS, ALL, grad_order=2),
     OpCase("zeros", lambda x: jnp.zeros(x.shape, x.dtype), lambda x: np.zeros(x.shape, x.dtype),
            SCALAR_AND_ARRAYS, ALL),
     OpCase("zeros:default_dtype", lambda x: jnp.zeros(x.shape), lambda x: np.zeros(x.shape),
@@ -55,7 +56,7 @@ CASES = [
     OpCase("empty", lambda x: jnp.empty(x.shape, x.dtype), lambda x: np.zeros(x.shape, x.dtype),
            SCALAR_AND_ARRAYS, ALL),
     OpCase("full", lambda x: jnp.full((2,) + x.shape, x), lambda x: np.full((2,) + x.shape, x),
-           SCALAR_AND_ARRAYS, ALL),
+           SCALAR_AND_ARRAYS, ALL, grad_order=2),
     OpCase("full:scalar_dtype", lambda x: jnp.full(x.shape, 7, x.dtype),
            lambda x: np.full(x.shape, 7, x.dtype), SCALAR_AND_ARRAYS, NUMERIC),
     OpCase("zeros_like", jnp.zeros_like, np.zeros_like, SCALAR_AND_ARRAYS, ALL),
@@ -74,24 +75,24 @@ CASES = [
     OpCase("arange:negative_step", lambda x: jnp.arange(x.size, -2, -3), lambda x: np.arange(x.size, -2, -3),
            SCALAR_AND_ARRAYS, (I32, I64), out_dtype=default_int),
     OpCase("linspace", lambda x: jnp.linspace(x, 2 * x + 1, 5), lambda x: np.linspace(x, 2 * x + 1, 5),
-           SCALAR_AND_ARRAYS, NUMERIC, out_dtype=float_of),
+           SCALAR_AND_ARRAYS, NUMERIC, out_dtype=float_of, grad_order=2),
     OpCase("linspace:axis_no_endpoint", lambda x: jnp.linspace(x, 3.0, 4, endpoint=False, axis=-1),
-           lambda x: np.linspace(x, 3.0, 4, endpoint=False, axis=-1), SCALAR_AND_ARRAYS, FLOATS),
+           lambda x: np.linspace(x, 3.0, 4, endpoint=False, axis=-1), SCALAR_AND_ARRAYS, FLOATS, grad_order=2),
     OpCase("linspace:retstep", lambda x: jnp.linspace(x, x + 1, 3, retstep=True),
-           lambda x: np.linspace(x, x + 1, 3, retstep=True), [[()], [(2,)]], FLOATS),
+           lambda x: np.linspace(x, x + 1, 3, retstep=True), [[()], [(2,)]], FLOATS, grad_order=2),
     OpCase("linspace:num_0_and_1", lambda x: (jnp.linspace(x, 2, 0), jnp.linspace(x, 2, 1)),
-           lambda x: (np.linspace(x, 2, 0), np.linspace(x, 2, 1)), [[()], [(2,)]], FLOATS),
+           lambda x: (np.linspace(x, 2, 0), np.linspace(x, 2, 1)), [[()], [(2,)]], FLOATS, grad_order=2),
     OpCase("linspace:int_dtype", lambda x: jnp.linspace(-10, x, 6, dtype=jnp.int32),
            lambda x: np.linspace(-10, x, 6, dtype=np.int32), [[()], [(3,)]], FLOATS, out_dtype=always(I32)),
     OpCase("logspace", lambda x: jnp.logspace(x, 2, 4), lambda x: np.logspace(x, 2, 4),
-           SCALAR_AND_ARRAYS, FLOATS, tol={F32: (1e-5, 1e-5)}),
+           SCALAR_AND_ARRAYS, FLOATS, tol={F32: (1e-5, 1e-5)}, grad_order=2),
     OpCase("logspace:base", lambda x: jnp.logspace(0, x, 3, base=2.0, endpoint=False, axis=-1),
-           lambda x: np.logspace(0, x, 3, base=2.0, endpoint=False, axis=-1), [[()], [(2,)]], FLOATS),
+           lambda x: np.logspace(0, x, 3, base=2.0, endpoint=False, axis=-1), [[()], [(2,)]], FLOATS, grad_order=2),
     OpCase("geomspace", lambda x: jnp.geomspace(x, 8 * x, 4), lambda x: np.geomspace(x, 8 * x, 4),
-           SCALAR_AND_ARRAYS, FLOATS, sample=positive(0.5, 3.0)),
+           SCALAR_AND_ARRAYS, FLOATS, sample=positive(0.5, 3.0), grad_order=2),
     OpCase("geomspace:negative", lambda x: jnp.geomspace(-x, -2 * x, 3, endpoint=False, axis=-1),
            lambda x: np.geomspace(-x, -2 * x, 3, endpoint=False, axis=-1), [[()], [(2,)]], FLOATS,
-           sample=positive(0.5, 3.0)),
+           sample=positive(0.5, 3.0), grad_order=2),
     OpCase("eye", lambda x: jnp.eye(*x.shape[-2:], dtype=x.dtype),
            lambda x: np.eye(*x.shape[-2:], dtype=x.dtype), MATRICES, ALL),
     OpCase("eye:k", lambda x: (jnp.eye(*x.shape[-2:], k=1), jnp.eye(*x.shape[-2:], k=-2)),
@@ -101,25 +102,30 @@ CASES = [
            lambda x: np.identity(x.shape[-1], x.dtype), MATRICES, ALL),
     OpCase("tri", lambda x: jnp.tri(*x.shape[-2:], k=1, dtype=x.dtype),
            lambda x: np.tri(*x.shape[-2:], k=1, dtype=x.dtype), MATRICES, ALL),
-    OpCase("tril", jnp.tril, np.tril, MATRICES, ALL),
-    OpCase("tril:k", lambda x: jnp.tril(x, -1), lambda x: np.tril(x, -1), MATRICES, NUMERIC),
-    OpCase("triu", jnp.triu, np.triu, MATRICES, ALL),
-    OpCase("triu:k", lambda x: jnp.triu(x, 2), lambda x: np.triu(x, 2), MATRICES, NUMERIC),
-    OpCase("diag", jnp.diag, np.diag, [[(0,)], [(3,)], [(3, 3)], [(2, 4)], [(0, 3)]], ALL),
+    OpCase("tril", jnp.tril, np.tril, MATRICES, ALL, grad_order=2),
+    OpCase("tril:k", lambda x: jnp.tril(x, -1), lambda x: np.tril(x, -1), MATRICES, NUMERIC, grad_order=2),
+    OpCase("triu", jnp.triu, np.triu, MATRICES, ALL, grad_order=2),
+    OpCase("triu:k", lambda x: jnp.triu(x, 2), lambda x: np.triu(x, 2), MATRICES, NUMERIC, grad_order=2),
+    OpCase("diag", jnp.diag, np.diag, [[(3,)], [(2, 4)], [(0,)], [(3, 3)], [(0, 3)]], ALL, grad_order=2),
     OpCase("diag:k", lambda x: (jnp.diag(x, 1), jnp.diag(x, -2), jnp.diag(x, 7)),
            lambda x: (np.diag(x, 1), np.diag(x, -2), np.diag(x, 7)),
-           [[(0,)], [(3,)], [(3, 4)], [(4, 2)]], ALL),
+           [[(3,)], [(3, 4)], [(0,)], [(4, 2)]], ALL, grad_order=2),
     OpCase("diagflat", lambda x: jnp.diagflat(x, -1), lambda x: np.diagflat(x, -1),
-           [[()], [(3,)], [(2, 2)]], ALL),
-    OpCase("vander", jnp.vander, np.vander, [[(0,)], [(3,)], [(4,)]], NUMERIC),
+           [[()], [(3,)], [(2, 2)]], ALL, grad_order=2),
+    OpCase("vander", jnp.vander, np.vander, [[(3,)], [(4,)], [(0,)]], NUMERIC, grad_order=2),
     OpCase("vander:N_increasing", lambda x: jnp.vander(x, 2, increasing=True),
-           lambda x: np.vander(x, 2, increasing=True), [[(3,)]], NUMERIC),
+           lambda x: np.vander(x, 2, increasing=True), [[(3,)]], NUMERIC, grad_order=2),
 ]
 
 
 @pytest.mark.parametrize("case,shapes,dtype", op_params(CASES))
 def test_op_table(case, shapes, dtype):
     check_op(case, shapes, dtype)
+
+
+@pytest.mark.parametrize("case,shapes,dtype", grad_params(CASES))
+def test_op_grads(case, shapes, dtype):
+    check_op_grads(case, shapes, dtype)
 
 
 # --- array / asarray ------------------------------------------------------------------------

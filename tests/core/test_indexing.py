@@ -498,6 +498,87 @@ def test_gather_fill_value_is_cast_and_scatter_keeps_weak_type():
     assert lax.scatter_add(weak, jnp.asarray(np.array([[0]])), jnp.ones(1), SDN((), (0,), (0,))).dtype == F32
 
 
+# --- gradients ----------------------------------------------------------------------------------
+
+def _grads(f, *args):
+    """Gradients of ``sum(f(*args) * w)`` for fixed weights ``w`` = 1, 2, 3, ...,
+    so each output element's derivative is recognisable."""
+    args = [jnp.asarray(np.asarray(a, np.float32)) for a in args]
+    w = jnp.asarray(np.arange(1.0, f(*args).size + 1, dtype=np.float32).reshape(f(*args).shape))
+    grads = numbax.grad(lambda *a: (f(*a) * w).sum(), argnums=tuple(range(len(args))))(*args)
+    return [np.asarray(g) for g in grads]
+
+
+def test_grad_of_a_slice_is_a_mask():
+    grad = numbax.grad(lambda x: x[1:3].sum())(jnp.arange(5.0))
+    np.testing.assert_array_equal(np.asarray(grad), [0.0, 1.0, 1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(_grads(lambda x: x[::2], np.ones(5))[0], [1.0, 0.0, 2.0, 0.0, 3.0])
+
+
+def test_grad_through_at_set():
+    dx, dy = _grads(lambda x, y: x.at[1].set(y), [4.0, 5.0, 6.0], 7.0)
+    np.testing.assert_array_equal(dx, [1.0, 0.0, 3.0])
+    np.testing.assert_array_equal(dy, 2.0)
+    # Duplicate indices: the last write wins, so only its update has a gradient.
+    dx, dy = _grads(lambda x, y: x.at[np.array([0, 2, 0])].set(y), [4.0, 5.0, 6.0], [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(dx, [0.0, 2.0, 0.0])
+    np.testing.assert_array_equal(dy, [0.0, 3.0, 1.0])
+
+
+def test_grad_of_at_add_with_duplicate_indices_accumulates():
+    dx, dy = _grads(lambda x, y: x.at[np.array([0, 2, 0])].add(y), [4.0, 5.0, 6.0], [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(dx, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(dy, [1.0, 3.0, 1.0])
+    dx, = _grads(lambda x: x[np.array([0, 2, 0])], [4.0, 5.0, 6.0])  # gather's transpose adds too
+    np.testing.assert_array_equal(dx, [4.0, 0.0, 2.0])
+
+
+def test_grad_of_at_multiply_with_zero_and_duplicate_updates():
+    index = np.array([0, 0, 1])
+    for updates, expected in [([0.0, 3.0, 2.0], [3.0 * 4.0, 0.0, 2.0 * 5.0]),  # one zero at element 0
+                              ([0.0, 0.0, 2.0], [0.0, 0.0, 2.0 * 5.0]),  # two zeros: each still multiplied by 0
+                              ([2.0, 3.0, 2.0], [3.0 * 4.0, 2.0 * 4.0, 2.0 * 5.0])]:
+        dx, du = _grads(lambda x, u: x.at[index].multiply(u), [4.0, 5.0], updates)
+        np.testing.assert_allclose(du, expected)
+        np.testing.assert_allclose(dx, [updates[0] * updates[1], 2.0 * updates[2]])
+
+
+def test_grad_of_at_max_shares_ties():
+    # As lax.max: the operand and every update equal to the result share its tangent.
+    dx, du = _grads(lambda x, u: x.at[np.array([0, 0, 1])].max(u), [1.0, 5.0], [1.0, 1.0, 2.0])
+    np.testing.assert_allclose(dx, [1 / 3, 2.0])
+    np.testing.assert_allclose(du, [1 / 3, 1 / 3, 0.0])
+    tangent = numbax.jvp(lambda x: x.at[np.array([0, 0, 1])].min(jnp.asarray([1.0, 1.0, 2.0])),
+                         (jnp.asarray([1.0, 5.0]),), (jnp.asarray([3.0, 1.0]),))[1]
+    np.testing.assert_allclose(np.asarray(tangent), [1.0, 0.0])
+
+
+def test_out_of_bounds_gradients_follow_the_forward_mode():
+    index = np.array([1, 7, -9])
+    clamped, = _grads(lambda x: x[index], [1.0, 2.0, 3.0])  # reads clamp, so gradients do too
+    np.testing.assert_array_equal(clamped, [3.0, 1.0, 2.0])
+    filled, = _grads(lambda x: x.at[index].get(mode="fill", fill_value=0.0), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(filled, [0.0, 1.0, 0.0])
+    dx, dy = _grads(lambda x, y: x.at[index].set(y), [1.0, 2.0, 3.0], [4.0, 5.0, 6.0])  # writes drop
+    np.testing.assert_array_equal(dx, [1.0, 0.0, 3.0])
+    np.testing.assert_array_equal(dy, [2.0, 0.0, 0.0])
+
+
+def test_grad_through_traced_dynamic_slices():
+    def f(x, u, i):
+        return lax.dynamic_update_slice(x, u * 2.0, (i,))[1:] + lax.dynamic_slice(x, (i,), (3,))
+    x, u = jnp.asarray(np.arange(4.0, dtype=np.float32)), jnp.ones(2)
+    dx, du = numbax.grad(lambda x, u, i: f(x, u, i).sum(), argnums=(0, 1))(x, u, jnp.asarray(5))
+    np.testing.assert_array_equal(np.asarray(dx), [0.0, 2.0, 1.0, 1.0])  # start clamps to 2
+    np.testing.assert_array_equal(np.asarray(du), [2.0, 2.0])
+
+
+def test_backward_jaxpr_shows_the_transposed_slice():
+    for fun in (lambda x: x[0] * 2.0, lambda x: x[jnp.asarray(np.array([0, 2]))].sum()):
+        names = [eqn.primitive.name for eqn in numbax.make_jaxpr(numbax.grad(fun))(jnp.ones(3)).eqns]
+        assert "pad" in names or "scatter-add" in names, names
+
+
 # --- errors -----------------------------------------------------------------------------------
 
 def test_list_index_raises_type_error():

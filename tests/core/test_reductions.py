@@ -120,7 +120,8 @@ def row(name, fun, ref, shapes, dtypes=NUMBERS, **kw):
 
 REDUCTIONS = [
     row("sum", jnp.sum, np.sum, ANY, ALL + (I8, U8), out_dtype=summed, grad_order=2),
-    row("sum:axis", lambda x: jnp.sum(x, axis=1), lambda x: np.sum(x, axis=1), AXIS1, ALL, out_dtype=summed, grad_order=2),
+    row("sum:axis", lambda x: jnp.sum(x, axis=1), lambda x: np.sum(x, axis=1), AXIS1, ALL, out_dtype=summed,
+        grad_order=2),
     row("sum:keepdims", lambda x: jnp.sum(x, axis=(0, -1), keepdims=True),
         lambda x: np.sum(x, axis=(0, -1), keepdims=True), AXIS1, out_dtype=summed, grad_order=2),
     row("sum:where", lambda x, m: jnp.sum(x, axis=-1, where=m), lambda x, m: np.sum(x, axis=-1, where=m),
@@ -231,7 +232,8 @@ REDUCTIONS = [
                    for m in ("lower", "higher", "midpoint")],
         [[(4,)], [(5, 2)]], out_dtype=float_of, grad_order=2),
     row("quantile:nearest", lambda x: jnp.quantile(x, np.array([0.3, 0.5]), axis=0, method="nearest"),
-        lambda x: quantile_nearest(x, [0.3, 0.5], axis=0), [[(4,)], [(5, 2)], [(3,)]], out_dtype=float_of, grad_order=2),
+        lambda x: quantile_nearest(x, [0.3, 0.5], axis=0), [[(4,)], [(5, 2)], [(3,)]], out_dtype=float_of,
+        grad_order=2),
     row("percentile", lambda x: jnp.percentile(x, np.array([10.0, 50.0]), axis=-1),
         lambda x: np.percentile(x, [10.0, 50.0], axis=-1), [[(5,)], [(2, 3)]], out_dtype=float_of, grad_order=2),
 ]
@@ -275,7 +277,8 @@ CUMULATIVE = [
     row("cumulative_sum:axis", lambda x: jnp.cumulative_sum(x, axis=1, include_initial=True),
         lambda x: np.cumulative_sum(x, axis=1, include_initial=True), AXIS1, out_dtype=summed, grad_order=2),
     row("cumulative_prod", lambda x: jnp.cumulative_prod(x, axis=0, include_initial=True),
-        lambda x: np.cumulative_prod(x, axis=0, include_initial=True), [[(3,)], [(2, 3)]], out_dtype=summed, grad_order=2),
+        lambda x: np.cumulative_prod(x, axis=0, include_initial=True), [[(3,)], [(2, 3)]], out_dtype=summed,
+        grad_order=2),
     row("lax.cumsum", lambda x: lax.cumsum(x, axis=x.ndim - 1), lambda x: running(np.sum)(x, x.ndim - 1),
         [[(5,)], [(2, 3)], [(0, 2)]], NUMBERS, grad_order=2),
     row("lax.cumsum:reverse", lambda x: lax.cumsum(x, axis=0, reverse=True),

@@ -39,6 +39,23 @@ def repeat_total_ref(x, repeats, total):
     return out[:total] if len(out) >= total else np.concatenate([out, np.repeat(x[-1:], total - len(out))])
 
 
+def pad_ref(x, value, config):
+    """lax.pad in NumPy: interior padding by strided assignment, then each edge
+    padded (positive) or cropped (negative)."""
+    inner = [n + max(n - 1, 0) * interior for n, (_, _, interior) in zip(x.shape, config)]
+    out = np.full(inner, value, x.dtype)
+    out[tuple(slice(None, None, interior + 1) for _, _, interior in config)] = x
+    for axis, (lo, hi, _) in enumerate(config):
+        out = np.pad(out, [(max(lo, 0), max(hi, 0)) if a == axis else (0, 0) for a in range(x.ndim)],
+                     constant_values=value)
+        out = out[tuple(slice(max(-lo, 0), out.shape[axis] - max(-hi, 0)) if a == axis else slice(None)
+                        for a in range(x.ndim))]
+    return out
+
+
+PAD_CONFIG = ((1, -1, 1), (-2, 2, 0), (0, 0, 2))
+
+
 # The gradient column uses each row's first two shapes: keep non-trivial ones first.
 ANY = [[(2, 3)], [(4,)], [()], [(0,)], [(2, 0, 3)]]
 AT_LEAST_1D = [[(5,)], [(2, 3)], [(0,)], [(2, 3, 4)]]
@@ -139,6 +156,21 @@ CASES = [
     both("insert", lambda m, x, v: m.insert(x, 1, v), [[(4,), ()], [(4,), (2,)], [(2, 2), (3,)]]),
     both("insert:indices", lambda m, x, v: m.insert(x, [3, 0, -1], v), [[(4,), ()], [(4,), (3,)]]),
     both("insert:axis", lambda m, x, v: m.insert(x, [2], v, axis=1), [[(2, 3), (2, 1)], [(2, 3), ()]]),
+    # lax's shape primitives directly, with the parameters jnp does not reach
+    rows("lax.pad", lambda x, v: lax.pad(x, v, PAD_CONFIG), lambda x, v: pad_ref(x, v, PAD_CONFIG),
+         [[(3, 4, 2), ()], [(1, 3, 0), ()]], dtypes=NUMERIC),
+    rows("lax.slice:strides", lambda x: lax.slice(x, (0, 1, 1), (3, 4, 2), (2, 2, 1)),
+         lambda x: x[0:3:2, 1:4:2, 1:2], [[(3, 4, 2)], [(4, 5, 3)]]),
+    rows("lax.concatenate", lambda x, y: lax.concatenate([x, y, x], 1),
+         lambda x, y: np.concatenate([x, y, x], 1), [[(2, 3), (2, 1)], [(1, 0), (1, 2)]]),
+    rows("lax.broadcast_in_dim:stretch", lambda x: lax.broadcast_in_dim(x, (2, 3, 4), (1, 2)),
+         lambda x: np.broadcast_to(x[None], (2, 3, 4)), [[(3, 1)], [(1, 4)], [(1, 1)]]),
+    rows("lax.reshape:dimensions", lambda x: lax.reshape(x, (4, 6), dimensions=(2, 0, 1)),
+         lambda x: np.transpose(x, (2, 0, 1)).reshape(4, 6), [[(2, 3, 4)]]),
+    rows("lax.rev", lambda x: lax.rev(x, (0, 2)), lambda x: x[::-1, :, ::-1], [[(2, 3, 4)]]),
+    rows("lax.squeeze", lambda x: lax.squeeze(x, (0, 2)), lambda x: x[0, :, 0], [[(1, 3, 1)]]),
+    rows("lax.transpose", lambda x: lax.transpose(x, (1, 2, 0)), lambda x: np.transpose(x, (1, 2, 0)),
+         [[(2, 3, 4)]]),
 ]
 
 

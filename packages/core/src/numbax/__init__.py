@@ -31,6 +31,7 @@ from numbax._src.custom_derivatives import (  # noqa: E402
     custom_vjp as custom_vjp,
     remat as remat,
 )
+from numbax._src.vmap import vmap as vmap  # noqa: E402
 from numbax._src.devices import (  # noqa: E402
     default_backend as default_backend,
     devices as devices,

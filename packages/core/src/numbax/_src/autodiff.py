@@ -63,21 +63,35 @@ def jvp(fun, primals, tangents, has_aux=False):
         raise TypeError(f"jvp: primal and tangent structures differ: {p_tree} vs {t_tree}.")
     for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
         _check_tangent(i, p, t)
-    aux_box = []
-
-    def call(*args):
-        out = fun(*args)
-        if has_aux:
-            out, aux = out
-            aux_box.append(aux)
-        return out
-    flat_fun, out_tree = _flatten_fun(call, p_tree)
+    flat_fun, out_tree, aux_tree = _flatten_fun_with_aux(fun, p_tree, has_aux)
     out_p, out_t = jvp_flat(flat_fun, [_as_array(p) for p in p_leaves], [_as_array(t) for t in t_leaves])
-    out_t = [instantiate(t) for t in out_t]
-    result = tree_unflatten(out_tree[0], out_p), tree_unflatten(out_tree[0], out_t)
+    n_out = out_tree[0].num_leaves
+    result = (tree_unflatten(out_tree[0], out_p[:n_out]),
+              tree_unflatten(out_tree[0], [instantiate(t) for t in out_t[:n_out]]))
     if has_aux:
-        return (*result, aux_box[0])
+        return (*result, tree_unflatten(aux_tree[0], out_p[n_out:]))
     return result
+
+
+def _flatten_fun_with_aux(fun, in_tree, has_aux):
+    """A flat function whose outputs are the output leaves followed by the aux
+    leaves: aux values then leave the trace like outputs (as primals)."""
+    out_tree_box, aux_tree_box = [], []
+
+    def flat_fun(*leaves):
+        out = fun(*tree_unflatten(in_tree, leaves))
+        aux_leaves = []
+        if has_aux:
+            if not (isinstance(out, tuple) and len(out) == 2):
+                raise TypeError("a function differentiated with has_aux=True must return a pair "
+                                f"(output, auxiliary_data); got {type(out).__name__}.")
+            out, aux = out
+            aux_leaves, aux_tree = tree_flatten(aux)
+            aux_tree_box.append(aux_tree)
+        out_leaves, out_tree = tree_flatten(out)
+        out_tree_box.append(out_tree)
+        return out_leaves + aux_leaves
+    return flat_fun, out_tree_box, aux_tree_box
 
 
 def linearize(fun, *primals):
@@ -103,17 +117,11 @@ def vjp(fun, *primals, has_aux=False):
     """Reverse-mode derivative: ``(fun(*primals), vjp_fun)`` where
     ``vjp_fun(ct)`` returns a tuple of cotangents shaped like ``primals``."""
     p_leaves, p_tree = tree_flatten(primals)
-    aux_box = []
-
-    def call(*args):
-        out = fun(*args)
-        if has_aux:
-            out, aux = out
-            aux_box.append(aux)
-        return out
-    flat_fun, out_tree = _flatten_fun(call, p_tree)
+    flat_fun, out_tree, aux_tree = _flatten_fun_with_aux(fun, p_tree, has_aux)
     in_arrays = [_as_array(p) for p in p_leaves]
-    out_p, linear, zero_mask = linearize_flat(flat_fun, in_arrays)
+    all_out, linear, zero_mask = linearize_flat(flat_fun, in_arrays)
+    n_out = out_tree[0].num_leaves
+    out_p = all_out[:n_out]
     in_avals = [tangent_aval(core.get_aval(p)) for p in in_arrays]
 
     def vjp_fun(ct):
@@ -126,14 +134,15 @@ def vjp(fun, *primals, has_aux=False):
             if c_aval.shape != p_aval.shape:
                 raise TypeError(f"vjp: cotangent {i} has shape {c_aval.str_short()} but the output has "
                                 f"{p_aval.str_short()}.")
-        nonzero_cts = [_as_array(c) for c, zero in zip(ct_leaves, zero_mask) if not zero]
-        cts_in = backward_pass(linear.jaxpr, linear.consts, nonzero_cts)
+        # Auxiliary outputs get zero cotangents.
+        cts = [_as_array(c) for c in ct_leaves] + [Zero(tangent_aval(core.get_aval(a))) for a in all_out[n_out:]]
+        cts_in = backward_pass(linear.jaxpr, linear.consts, [c for c, zero in zip(cts, zero_mask) if not zero])
         cts_in = [instantiate(Zero(a)) if type(c) is Zero else c for c, a in zip(cts_in, in_avals)]
         return tree_unflatten(p_tree, cts_in)
 
     out = tree_unflatten(out_tree[0], out_p)
     if has_aux:
-        return out, vjp_fun, aux_box[0]
+        return out, vjp_fun, tree_unflatten(aux_tree[0], all_out[n_out:])
     return out, vjp_fun
 
 
@@ -212,7 +221,7 @@ def _std_basis(leaves):
 
 
 def _stack_rows(rows, out_aval_shape, in_shape):
-    from . import numpy as jnp
+    from .. import numpy as jnp
     stacked = jnp.stack(rows, axis=-1) if rows else jnp.zeros(out_aval_shape + (0,))
     return stacked.reshape(tuple(out_aval_shape) + tuple(in_shape))
 
@@ -244,7 +253,7 @@ def jacfwd(fun, argnums=0, has_aux=False):
 
 
 def _assemble(out, in_leaves, in_tree, columns, single):
-    from . import numpy as jnp
+    from .. import numpy as jnp
     out_leaves, out_tree = tree_flatten(out)
     col_leaves = [tree_flatten(c)[0] for c in columns]
     per_out = []
@@ -271,7 +280,7 @@ def jacrev(fun, argnums=0, has_aux=False):
     nums = (argnums,) if single else tuple(argnums)
 
     def jac(*args):
-        from . import numpy as jnp
+        from .. import numpy as jnp
         diff = [args[n] for n in nums]
 
         def partial(*d):

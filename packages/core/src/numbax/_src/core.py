@@ -103,6 +103,7 @@ class Primitive:
         self.jvp_rule = None
         self.transpose_rule = None
         self.batch_rule = None
+        self.collective_batch_rule = None  # rule(trace, args, dims) for named-axis collectives
         self.lowerings = {}
         self.eager_fast_path = None
 

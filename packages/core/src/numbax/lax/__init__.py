@@ -8,4 +8,5 @@ from numbax._src.lax.cumulative import *  # noqa: F401,F403
 from numbax._src.lax.sort import *  # noqa: F401,F403
 from numbax._src.lax.dot import *  # noqa: F401,F403
 from numbax._src.lax.conv import *  # noqa: F401,F403
+from numbax._src.lax.parallel import *  # noqa: F401,F403
 from numbax.lax import linalg as linalg  # noqa: F401,E402

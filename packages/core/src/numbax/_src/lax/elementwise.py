@@ -702,3 +702,71 @@ def _convert_element_type_transpose(ct, x, *, new_dtype, weak_type):
 
 convert_element_type_p.def_jvp(_convert_element_type_jvp)
 convert_element_type_p.def_transpose(_convert_element_type_transpose)
+
+
+# --- batching rules ------------------------------------------------------------------------
+# Elementwise primitives batch by putting every batch axis first; unbatched
+# operands gain a size-1 leading axis (which lax broadcasts), and batched
+# rank-0 operands gain trailing size-1 axes to match the others' rank.
+
+from ..interpreters import batching as _batching  # noqa: E402
+
+
+def _elementwise_batch(prim):
+    def rule(args, dims, **params):
+        if len(args) == 1:
+            return prim.bind(args[0], **params), dims[0]
+        size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
+        rank = builtins.max(a.ndim - (d is not None) for a, d in zip(args, dims))
+        aligned = []
+        for a, d in zip(args, dims):
+            from .shape import reshape
+            if d is None:
+                aligned.append(a if a.ndim == 0 else reshape(a, (1,) + tuple(a.shape)))
+                continue
+            a = _batching.bdim_at_front(a, d, size)
+            if a.ndim - 1 < rank:
+                a = reshape(a, (size,) + (1,) * rank)
+            aligned.append(a)
+        return prim.bind(*aligned, **params), 0
+    return rule
+
+
+def _full_batch(prim):
+    """Batch every operand at the front with its full shape (for primitives
+    whose operands must agree exactly, like select_n and clamp)."""
+    def rule(args, dims, **params):
+        from .shape import broadcast_in_dim
+        size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
+        shape = builtins.max((tuple(a.shape[:d]) + tuple(a.shape[d + 1:]) if d is not None else tuple(a.shape)
+                              for a, d in zip(args, dims)), key=len)
+        full = []
+        for a, d in zip(args, dims):
+            a = _batching.bdim_at_front(a, d, size)
+            if tuple(a.shape[1:]) != shape:
+                a = broadcast_in_dim(a, (size,) + shape, (0,) + tuple(range(1 + len(shape) - (a.ndim - 1),
+                                                                            1 + len(shape))))
+            full.append(a)
+        return prim.bind(*full, **params), 0
+    return rule
+
+
+for _prim in (neg_p, sign_p, floor_p, ceil_p, round_p, is_finite_p, exp_p, exp2_p, log_p, log1p_p, expm1_p,
+              tanh_p, logistic_p, sin_p, cos_p, tan_p, asin_p, acos_p, atan_p, sinh_p, cosh_p, asinh_p, acosh_p,
+              atanh_p, sqrt_p, rsqrt_p, cbrt_p, square_p, abs_p, not_p, erf_p, erfc_p, erf_inv_p, lgamma_p,
+              digamma_p, integer_pow_p, stop_gradient_p, population_count_p, add_p, sub_p, mul_p, div_p, rem_p,
+              pow_p, max_p, min_p, atan2_p, nextafter_p, and_p, or_p, xor_p, eq_p, ne_p, lt_p, le_p, gt_p, ge_p,
+              shift_left_p, shift_right_arithmetic_p, shift_right_logical_p, convert_element_type_p):
+    _prim.def_batch(_elementwise_batch(_prim))
+select_n_p.def_batch(_full_batch(select_n_p))
+clamp_p.def_batch(_full_batch(clamp_p))
+
+
+def _bitcast_convert_type_batch(args, dims, *, new_dtype):
+    # Widening consumes the last axis, so keep the batch axis first.
+    (x,), (d,) = args, dims
+    x = _batching.bdim_at_front(x, d, x.shape[d])
+    return bitcast_convert_type_p.bind(x, new_dtype=new_dtype), 0
+
+
+bitcast_convert_type_p.def_batch(_bitcast_convert_type_batch)

@@ -457,7 +457,7 @@ def _scatter_transpose(ct, operand, indices, updates, **params):
         ct_operand = scatter_p.bind(ct, indices, _full(updates_shape, 0, ct.dtype), **params)
     if is_undefined_primal(updates):
         ct_updates = _inverse_gather(ct, indices, updates_shape, **params)
-        if False:
+        if not params["unique_indices"]:
             # Of duplicate indices only the last writer reached the output: scatter
             # each update's id and keep the cotangents of the ids that survived.
             from .shape import reshape
