@@ -6,6 +6,7 @@ import pytest
 import scipy.special
 
 from numbax import lax
+from numbax.test_util import check_op_vmap, vmap_params
 from numbax.test_util import (BOOL, F32, F64, FLOATS, I32, I64, U32, U8, OpCase, always, check_op,
                               op_params, positive, uniform)
 
@@ -164,3 +165,8 @@ def test_convert_float_to_int_saturates_and_maps_nan_to_zero():
     np.testing.assert_array_equal(np.asarray(lax.convert_element_type(x, np.int32)),
                                   [0, 2**31 - 1, -2**31, -2, 2])
     _ = I64
+
+
+@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(CASES))
+def test_lax_op_vmap(case, shapes, dtype, layout):
+    check_op_vmap(case, shapes, dtype, layout)

@@ -84,7 +84,7 @@ CASES = [
          [[(2, 3), (2, 1), (2, 0)], [(2, 2, 1), (2, 2, 2)]]),
     both("concatenate:None", lambda m, *xs: m.concatenate(xs, axis=None), [[(2, 3), (4,), ()]]),
     both("concatenate:promotes", lambda m, x, y: m.concatenate([x, y]), [[(2,), (3,)], [(1, 2), (2, 2)]],
-         arg_dtypes=[None, I32], out_dtype=promoted_with_int32),
+         arg_dtypes=[None, I32], out_dtype=promoted_with_int32, grad_argnums=(0,)),
     rows("concatenate:dtype", lambda x, y: jnp.concatenate([x, y], dtype=jnp.float32),
          lambda x, y: np.concatenate([x, y]).astype(np.float32), [[(2,), (3,)]], out_dtype=lambda d: F32),
     rows("concatenate:array", lambda x: jnp.concatenate(x, axis=1),

@@ -80,6 +80,7 @@ class OpCase:
     grad_argnums: Any = None  # which positional args to differentiate (None: all float args)
     grad_modes: tuple = ("fwd", "rev")
     grad_tol: Any = None  # (atol, rtol) for the gradient check, or None for the default
+    vmap: bool = True  # part of the vmap column
 
     def __str__(self):
         return self.name
@@ -286,3 +287,60 @@ def check_op_grads(case, shapes, dtype):
         atol, rtol = case.grad_tol or (None, None)
         check_grads(f, [args[i] for i in argnums], case.grad_order, modes=case.grad_modes,
                     atol=atol, rtol=rtol)
+
+
+# --- the vmap column ------------------------------------------------------------------------
+
+def vmap_params(cases):
+    """pytest parameters for the vmap column: each row at its first two
+    non-empty shape sets and first dtype, for three batching layouts."""
+    import pytest
+    params = []
+    for case in cases:
+        if not getattr(case, "vmap", True):
+            continue
+        shape_sets = [s for s in case.shapes if all(d for shape in s for d in shape)][:2] or case.shapes[:1]
+        for shapes in shape_sets:
+            dtype = np.dtype(case.dtypes[0])
+            shape_id = "-".join("x".join(map(str, s)) or "scalar" for s in shapes)
+            for layout in ("all0", "last_first_only", "empty"):
+                params.append(pytest.param(case, shapes, dtype, layout,
+                                           id=f"{case.name}-{shape_id}-{dtype.name}-{layout}"))
+    return params
+
+
+def check_op_vmap(case, shapes, dtype, layout, batch=3):
+    """``vmap(case.fun)`` equals a Python loop over the examples, stacked.
+
+    Layouts: ``all0`` maps every argument over axis 0; ``last_first_only``
+    maps the first argument over its last axis and leaves the others
+    unbatched; ``empty`` maps every argument over a size-0 axis 0."""
+    from . import numpy as jnp
+    from . import vmap
+    with x64_context(dtype):
+        size = 0 if layout == "empty" else batch
+        examples = [make_args(case, shapes, dtype, seed=10 + i) for i in range(max(size, 1))]
+        if layout == "last_first_only":
+            in_axes = (len(shapes[0]),) + (None,) * (len(shapes) - 1)
+            stacked = [np.stack([ex[0] for ex in examples], axis=-1)] + examples[0][1:]
+            per_example = [[ex[0]] + examples[0][1:] for ex in examples]
+        else:
+            in_axes = 0
+            stacked = [np.stack([ex[i] for ex in examples[:size]]) if size
+                       else np.zeros((0,) + tuple(shapes[i]), examples[0][i].dtype)
+                       for i in range(len(shapes))]
+            per_example = examples[:size]
+        out = vmap(case.fun, in_axes=in_axes)(*[jnp.asarray(a) for a in stacked])
+        out_leaves = tree_leaves(out)
+        if size == 0:
+            single = tree_leaves(case.fun(*[jnp.asarray(a) for a in examples[0]]))
+            for got, one in zip(out_leaves, single):
+                assert tuple(got.shape) == (0,) + tuple(one.shape), \
+                    f"{case.name}: size-0 vmap gave {got.shape}, expected {(0,) + tuple(one.shape)}"
+                assert got.dtype == one.dtype
+            return
+        loop = [tree_leaves(case.fun(*[jnp.asarray(a) for a in ex])) for ex in per_example]
+        for k, got in enumerate(out_leaves):
+            expected = np.stack([np.asarray(row[k]) for row in loop])
+            assert got.dtype == loop[0][k].dtype, f"{case.name}: vmap dtype {got.dtype} != {loop[0][k].dtype}"
+            assert_close(got, expected, got.dtype, case.tol, err_msg=f"{case.name} under vmap ({layout})")

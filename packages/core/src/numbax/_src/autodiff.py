@@ -13,7 +13,7 @@ from . import core, dtypes
 from .array import ArrayImpl
 from .interpreters.jvp import Zero, instantiate, jvp_flat, tangent_aval
 from .interpreters.transpose import backward_pass, linearize_flat
-from .tree_util import tree_flatten, tree_unflatten
+from .tree_util import tree_flatten, tree_map, tree_structure, tree_unflatten
 
 
 def _as_array(x):
@@ -206,109 +206,97 @@ def grad(fun, argnums=0, has_aux=False, allow_int=False):
 
 
 def _std_basis(leaves):
-    """One-hot tangents for every element of every leaf: list of leaf lists."""
-    basis = []
-    for i, leaf in enumerate(leaves):
+    """The identity matrix over all leaves' elements: shape (total, total)."""
+    total = sum(core.get_aval(x).size for x in leaves)
+    dtype = dtypes.result_type(*[core.get_aval(x).dtype for x in leaves]) if leaves else np.float32
+    return ArrayImpl(np.eye(total, dtype=dtype))
+
+
+def _split_basis(basis, leaves, axis):
+    """Slices of a (.., total, ..) array, one per leaf, reshaped to the leaf's shape."""
+    from .lax.shape import slice_in_dim
+    pieces, start = [], 0
+    for leaf in leaves:
         aval = core.get_aval(leaf)
-        for j in range(aval.size):
-            onehot = np.zeros(aval.size, aval.dtype)
-            onehot[j] = 1
-            row = [ArrayImpl(np.zeros(core.get_aval(other).shape, core.get_aval(other).dtype))
-                   for other in leaves]
-            row[i] = ArrayImpl(onehot.reshape(aval.shape))
-            basis.append(row)
-    return basis
+        piece = slice_in_dim(basis, start, start + aval.size, axis=axis)
+        shape = piece.shape[:axis] + aval.shape + piece.shape[axis + 1:] if axis >= 0 else \
+            piece.shape[:axis] + aval.shape
+        pieces.append(piece.reshape(shape).astype(aval.dtype))
+        start += aval.size
+    return pieces
 
 
-def _stack_rows(rows, out_aval_shape, in_shape):
-    from .. import numpy as jnp
-    stacked = jnp.stack(rows, axis=-1) if rows else jnp.zeros(out_aval_shape + (0,))
-    return stacked.reshape(tuple(out_aval_shape) + tuple(in_shape))
+def _partial_fun(fun, args, nums):
+    def partial(*diff):
+        full = list(args)
+        for n, a in zip(nums, diff):
+            full[n] = a
+        return fun(*full)
+    return partial
 
 
 def jacfwd(fun, argnums=0, has_aux=False):
-    """Jacobian by forward mode: one JVP per input element. Output leaves get
-    shape ``out.shape + in.shape``."""
-    if has_aux:
-        raise NotImplementedError("jacfwd(has_aux=True) is not implemented yet.")
+    """Jacobian by forward mode: ``vmap`` of ``jvp`` over the standard basis of
+    the inputs. Output leaves get shape ``out.shape + in.shape``."""
+    from .vmap import vmap
     single = isinstance(argnums, int)
     nums = (argnums,) if single else tuple(argnums)
 
     def jac(*args):
-        diff = [args[n] for n in nums]
-        leaves, tree = tree_flatten(tuple(diff))
+        diff = tuple(args[n] for n in nums)
+        leaves, in_tree = tree_flatten(diff)
+        partial = _partial_fun(fun, args, nums)
+        basis = _std_basis(leaves)
 
-        def partial(*d):
-            full = list(args)
-            for n, a in zip(nums, d):
-                full[n] = a
-            return fun(*full)
-        columns = []
-        for row in _std_basis(leaves):
-            _, t_out = jvp(partial, tuple(diff), tuple(tree_unflatten(tree, row)))
-            columns.append(t_out)
-        out = partial(*diff)
-        return _assemble(out, leaves, tree, columns, single)
+        def push(column):
+            tangents = tree_unflatten(in_tree, _split_basis(column[None], leaves, 1))
+            tangents = [t[0] for t in tree_flatten(tangents)[0]]
+            return jvp(partial, diff, tuple(tree_unflatten(in_tree, tangents)), has_aux=has_aux)
+        out = vmap(push, out_axes=-1)(basis)  # each column of the Jacobian lands on the last axis
+        primal, columns, *aux = out
+        per_out = []
+        for o, col in zip(tree_flatten(primal)[0], tree_flatten(columns)[0]):
+            o_shape = tuple(core.get_aval(o).shape)
+            blocks = [b.reshape(o_shape + tuple(core.get_aval(leaf).shape))
+                      for b, leaf in zip(_split_basis(col, leaves, col.ndim - 1), leaves)]
+            per_in = tree_unflatten(in_tree, blocks)
+            per_out.append(per_in[0] if single else per_in)
+        result = tree_unflatten(tree_structure(primal), per_out)
+        if has_aux:
+            return result, tree_map(lambda a: a[0], aux[0])
+        return result
     return jac
 
 
-def _assemble(out, in_leaves, in_tree, columns, single):
-    from .. import numpy as jnp
-    out_leaves, out_tree = tree_flatten(out)
-    col_leaves = [tree_flatten(c)[0] for c in columns]
-    per_out = []
-    for k, o in enumerate(out_leaves):
-        o_shape = tuple(core.get_aval(o).shape)
-        blocks, start = [], 0
-        for leaf in in_leaves:
-            size = core.get_aval(leaf).size
-            rows = [col_leaves[start + j][k] for j in range(size)]
-            in_shape = tuple(core.get_aval(leaf).shape)
-            blocks.append(_stack_rows(rows, o_shape, in_shape) if rows
-                          else jnp.zeros(o_shape + in_shape, core.get_aval(o).dtype))
-            start += size
-        per_in = tree_unflatten(in_tree, blocks)
-        per_out.append(per_in[0] if single else per_in)
-    return tree_unflatten(out_tree, per_out)
-
-
 def jacrev(fun, argnums=0, has_aux=False):
-    """Jacobian by reverse mode: one VJP per output element."""
-    if has_aux:
-        raise NotImplementedError("jacrev(has_aux=True) is not implemented yet.")
+    """Jacobian by reverse mode: ``vmap`` of the ``vjp`` over the standard basis
+    of the outputs. Output leaves get shape ``out.shape + in.shape``."""
+    from .vmap import vmap
     single = isinstance(argnums, int)
     nums = (argnums,) if single else tuple(argnums)
 
     def jac(*args):
-        from .. import numpy as jnp
-        diff = [args[n] for n in nums]
-
-        def partial(*d):
-            full = list(args)
-            for n, a in zip(nums, d):
-                full[n] = a
-            return fun(*full)
-        out, vjp_fun = vjp(partial, *diff)
+        diff = tuple(args[n] for n in nums)
+        partial = _partial_fun(fun, args, nums)
+        out, vjp_fun, *aux = vjp(partial, *diff, has_aux=has_aux)
         out_leaves, out_tree = tree_flatten(out)
-        in_leaves, in_tree = tree_flatten(tuple(diff))
-        per_out = []
-        for k, o in enumerate(out_leaves):
-            aval = core.get_aval(o)
-            rows = []
-            for j in range(aval.size):
-                cts = [jnp.zeros(core.get_aval(x).shape, core.get_aval(x).dtype) for x in out_leaves]
-                cts[k] = ArrayImpl(np.eye(1, aval.size, j, dtype=aval.dtype).reshape(aval.shape))
-                rows.append(tree_flatten(vjp_fun(tree_unflatten(out_tree, cts)))[0])
-            blocks = []
-            for i, leaf in enumerate(in_leaves):
-                in_shape = tuple(core.get_aval(leaf).shape)
-                if rows:
-                    blocks.append(jnp.stack([r[i] for r in rows]).reshape(aval.shape + in_shape))
-                else:
-                    blocks.append(jnp.zeros(aval.shape + in_shape, aval.dtype))
+        in_leaves, in_tree = tree_flatten(diff)
+        basis = _std_basis(out_leaves)
+
+        def pull(row):
+            cts = _split_basis(row[None], out_leaves, 1)
+            return vjp_fun(tree_unflatten(out_tree, [c[0] for c in cts]))
+        rows = tree_flatten(vmap(pull)(basis))[0]  # leaf i: (total_out,) + in_leaf.shape
+        per_out, start = [], 0
+        for o in out_leaves:
+            o_aval = core.get_aval(o)
+            blocks = [r[start:start + o_aval.size].reshape(tuple(o_aval.shape) + tuple(core.get_aval(x).shape))
+                      for r, x in zip(rows, in_leaves)]
+            start += o_aval.size
             per_in = tree_unflatten(in_tree, blocks)
             per_out.append(per_in[0] if single else per_in)
-        return tree_unflatten(out_tree, per_out)
+        result = tree_unflatten(out_tree, per_out)
+        return (result, aux[0]) if has_aux else result
     return jac
 
 
