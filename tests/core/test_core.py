@@ -150,3 +150,15 @@ def test_custom_primitive_goes_through_every_trace():
     x = jnp.asarray(np.arange(3, dtype=np.float32))
     np.testing.assert_array_equal(np.asarray(twice_p.bind(x)), [0.0, 2.0, 4.0])
     assert str(numbax.make_jaxpr(twice_p.bind)(x)) == "{ lambda ; a:f32[3]. let b:f32[3] = twice a in (b,) }"
+
+
+def test_floating_point_edges_are_silent_like_xla():
+    # numbax silences NumPy's floating-point warnings from its own impls only
+    # (pytest.ini turns every other warning into an error).
+    assert np.isinf(np.asarray(jnp.log(jnp.asarray(0.0))))
+    assert np.isnan(np.asarray(jnp.sqrt(jnp.asarray(-1.0))))
+    big = jnp.asarray(np.float32(3e38))
+    assert np.isinf(np.asarray(big * big))
+    assert np.isinf(np.asarray(jnp.asarray(1.0) / 0.0))
+    with pytest.warns(RuntimeWarning, match="divide by zero"):
+        np.log(np.zeros(1))  # NumPy called by the user still warns

@@ -95,14 +95,9 @@ def naryop(name, impl, allowed, result_dtype=None, weak_follows_inputs=True, nar
 
 
 def _ignoring_fp_errors(fun):
-    # Domain edges (log(0), x/0, sqrt(-1)) give inf/nan silently, as in JAX;
-    # NumPy would warn. errstate costs ~1us, so only ops that meet such edges
-    # in ordinary use pay for it.
-    def impl(*args, **params):
-        with np.errstate(all="ignore"):
-            return fun(*args, **params)
-    impl.__name__ = getattr(fun, "__name__", "impl")
-    return impl
+    # Kept for modules that still wrap their impls; the module-level warnings
+    # filter in numbax._src.interpreters.eval now silences these warnings.
+    return fun
 
 
 # --- unary math ------------------------------------------------------------------
@@ -126,7 +121,7 @@ def _integer_pow_impl(x, y):
 
 
 def _scipy(fun):
-    return _ignoring_fp_errors(lambda x: fun(x).astype(x.dtype, copy=False))
+    return lambda x: fun(x).astype(x.dtype, copy=False)
 
 
 neg_p = naryop("neg", np.negative, NUMBERS, nargs=1)
@@ -136,26 +131,26 @@ ceil_p = naryop("ceil", np.ceil, FLOATS, nargs=1)
 round_p = naryop("round", _round_impl, FLOATS, nargs=1)
 is_finite_p = naryop("is_finite", np.isfinite, FLOATS, result_dtype=bool_,
                      weak_follows_inputs=False, nargs=1)
-exp_p = naryop("exp", _ignoring_fp_errors(np.exp), FLOATS, nargs=1)
-exp2_p = naryop("exp2", _ignoring_fp_errors(np.exp2), FLOATS, nargs=1)
-log_p = naryop("log", _ignoring_fp_errors(np.log), FLOATS, nargs=1)
-log1p_p = naryop("log1p", _ignoring_fp_errors(np.log1p), FLOATS, nargs=1)
-expm1_p = naryop("expm1", _ignoring_fp_errors(np.expm1), FLOATS, nargs=1)
+exp_p = naryop("exp", np.exp, FLOATS, nargs=1)
+exp2_p = naryop("exp2", np.exp2, FLOATS, nargs=1)
+log_p = naryop("log", np.log, FLOATS, nargs=1)
+log1p_p = naryop("log1p", np.log1p, FLOATS, nargs=1)
+expm1_p = naryop("expm1", np.expm1, FLOATS, nargs=1)
 tanh_p = naryop("tanh", np.tanh, FLOATS, nargs=1)
 logistic_p = naryop("logistic", _logistic_impl, FLOATS, nargs=1)
 sin_p = naryop("sin", np.sin, FLOATS, nargs=1)
 cos_p = naryop("cos", np.cos, FLOATS, nargs=1)
-tan_p = naryop("tan", _ignoring_fp_errors(np.tan), FLOATS, nargs=1)
-asin_p = naryop("asin", _ignoring_fp_errors(np.arcsin), FLOATS, nargs=1)
-acos_p = naryop("acos", _ignoring_fp_errors(np.arccos), FLOATS, nargs=1)
+tan_p = naryop("tan", np.tan, FLOATS, nargs=1)
+asin_p = naryop("asin", np.arcsin, FLOATS, nargs=1)
+acos_p = naryop("acos", np.arccos, FLOATS, nargs=1)
 atan_p = naryop("atan", np.arctan, FLOATS, nargs=1)
-sinh_p = naryop("sinh", _ignoring_fp_errors(np.sinh), FLOATS, nargs=1)
-cosh_p = naryop("cosh", _ignoring_fp_errors(np.cosh), FLOATS, nargs=1)
+sinh_p = naryop("sinh", np.sinh, FLOATS, nargs=1)
+cosh_p = naryop("cosh", np.cosh, FLOATS, nargs=1)
 asinh_p = naryop("asinh", np.arcsinh, FLOATS, nargs=1)
-acosh_p = naryop("acosh", _ignoring_fp_errors(np.arccosh), FLOATS, nargs=1)
-atanh_p = naryop("atanh", _ignoring_fp_errors(np.arctanh), FLOATS, nargs=1)
-sqrt_p = naryop("sqrt", _ignoring_fp_errors(np.sqrt), FLOATS, nargs=1)
-rsqrt_p = naryop("rsqrt", _ignoring_fp_errors(lambda x: np.reciprocal(np.sqrt(x))), FLOATS, nargs=1)
+acosh_p = naryop("acosh", np.arccosh, FLOATS, nargs=1)
+atanh_p = naryop("atanh", np.arctanh, FLOATS, nargs=1)
+sqrt_p = naryop("sqrt", np.sqrt, FLOATS, nargs=1)
+rsqrt_p = naryop("rsqrt", lambda x: np.reciprocal(np.sqrt(x)), FLOATS, nargs=1)
 cbrt_p = naryop("cbrt", np.cbrt, FLOATS, nargs=1)
 square_p = naryop("square", np.square, NUMBERS, nargs=1)
 abs_p = naryop("abs", np.abs, NUMBERS, nargs=1)
@@ -165,7 +160,7 @@ erfc_p = naryop("erfc", _scipy(scipy.special.erfc), FLOATS, nargs=1)
 erf_inv_p = naryop("erf_inv", _scipy(scipy.special.erfinv), FLOATS, nargs=1)
 lgamma_p = naryop("lgamma", _scipy(scipy.special.gammaln), FLOATS, nargs=1)
 digamma_p = naryop("digamma", _scipy(scipy.special.digamma), FLOATS, nargs=1)
-integer_pow_p = naryop("integer_pow", _ignoring_fp_errors(_integer_pow_impl), NUMBERS, nargs=1)
+integer_pow_p = naryop("integer_pow", _integer_pow_impl, NUMBERS, nargs=1)
 stop_gradient_p = naryop("stop_gradient", lambda x: x, ALL, nargs=1)
 population_count_p = naryop("population_count", lambda x: np.bitwise_count(x).astype(x.dtype),
                             INTEGERS, nargs=1)
@@ -190,9 +185,9 @@ def _pow_impl(x, y):
 add_p = naryop("add", np.add, NUMBERS, nargs=2)
 sub_p = naryop("sub", np.subtract, NUMBERS, nargs=2)
 mul_p = naryop("mul", np.multiply, NUMBERS, nargs=2)
-div_p = naryop("div", _ignoring_fp_errors(_div_impl), NUMBERS, nargs=2)
-rem_p = naryop("rem", _ignoring_fp_errors(np.fmod), NUMBERS, nargs=2)
-pow_p = naryop("pow", _ignoring_fp_errors(_pow_impl), FLOATS, nargs=2)
+div_p = naryop("div", _div_impl, NUMBERS, nargs=2)
+rem_p = naryop("rem", np.fmod, NUMBERS, nargs=2)
+pow_p = naryop("pow", _pow_impl, FLOATS, nargs=2)
 max_p = naryop("max", np.maximum, ALL, nargs=2)
 min_p = naryop("min", np.minimum, ALL, nargs=2)
 atan2_p = naryop("atan2", np.arctan2, FLOATS, nargs=2)
