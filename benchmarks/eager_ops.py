@@ -4,30 +4,15 @@ Each figure is the best of several timeit repeats, per call. Run with `nox -s be
 or `python benchmarks/eager_ops.py` once packages/core is installed.
 """
 
-import os
-import timeit
-
 import numpy as np
 
 import numbax.numpy as jnp
 
-jax = None
-if os.environ.get("NUMBAX_BENCH_JAX") != "0":  # nox -s bench sets 0 unless JAX was asked for
-    try:
-        import jax
-        import jax.numpy as jax_numpy
-    except ImportError:
-        pass
+from _timing import REPEATS, best_seconds, jax_or_none, print_table
 
-REPEATS = 7
-
-
-def best_seconds(fn):
-    """Best per-call time of `fn` over REPEATS runs of timeit's auto-ranged loop."""
-    fn()  # warm up: first-call caches (dtype tables, JAX's op compilation) are not what we measure
-    timer = timeit.Timer(fn)
-    number, _ = timer.autorange()
-    return min(timer.repeat(repeat=REPEATS, number=number)) / number
+jax = jax_or_none()
+if jax is not None:
+    import jax.numpy as jax_numpy
 
 
 def chain(m, x, y):
@@ -60,21 +45,7 @@ def cases():
 
 
 def main():
-    scale = {"us": 1e6, "ms": 1e3}
-    note = "" if jax else " (no JAX column: JAX not importable, or NUMBAX_BENCH_JAX=0)"
-    print(f"eager ops, best of {REPEATS} repeats per call{note}")
-    header = f"{'benchmark':<40} {'numpy':>10} {'numbax':>10} {'numbax/numpy':>13}"
-    if jax is not None:
-        header += f" {'jax':>10} {'numbax/jax':>11}"
-    print(header)
-    print("-" * len(header))
-    for name, unit, fns in cases():
-        t = {impl: best_seconds(fn) for impl, fn in fns.items()}
-        row = f"{name:<40} {t['numpy'] * scale[unit]:>7.2f} {unit} {t['numbax'] * scale[unit]:>7.2f} {unit}"
-        row += f" {t['numbax'] / t['numpy']:>12.2f}x"
-        if "jax" in t:
-            row += f" {t['jax'] * scale[unit]:>7.2f} {unit} {t['numbax'] / t['jax']:>10.2f}x"
-        print(row)
+    print_table("eager ops", cases(), have_jax=jax is not None)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ HERE = pathlib.Path(__file__).parent
 
 def main():
     for path in sorted(HERE.glob("*.py")):
-        if path.name == "run.py":
+        if path.name == "run.py" or path.name.startswith("_"):
             continue
         print(f"== {path.stem} ==")
         runpy.run_path(str(path), run_name="__main__")

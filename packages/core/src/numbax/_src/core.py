@@ -15,6 +15,7 @@ Read next: ``interpreters/eval.py`` (eager evaluation), then
 
 import contextlib
 import itertools
+import math
 import threading
 
 import numpy as np
@@ -38,7 +39,7 @@ class ShapedArray:
         self.weak_type = bool(weak_type)
 
     ndim = property(lambda self: len(self.shape))
-    size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
+    size = property(lambda self: math.prod(self.shape))
 
     def update(self, shape=None, dtype=None, weak_type=None):
         return ShapedArray(self.shape if shape is None else shape,

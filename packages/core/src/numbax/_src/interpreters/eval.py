@@ -27,6 +27,11 @@ class EvalTrace(core.Trace):
         # Primitive.bind has already tried primitive.eager_fast_path.
         values, avals = [], []
         for x in args:
+            if type(x) is ArrayImpl:
+                value = x._value
+                values.append(value)
+                avals.append(core.ShapedArray(value.shape, value.dtype, x.weak_type))
+                continue
             if isinstance(x, Tracer):
                 check_tracer_alive(x)
                 raise core.UnexpectedTracerError(
