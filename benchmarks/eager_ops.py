@@ -8,7 +8,7 @@ import numpy as np
 
 import numbax.numpy as jnp
 
-from _timing import REPEATS, best_seconds, jax_or_none, print_table
+from _timing import jax_or_none, print_table
 
 jax = jax_or_none()
 if jax is not None:
