@@ -13,7 +13,7 @@ from numbax._src import core
 from numbax._src.config import enable_x64
 from numbax.errors import ConcretizationTypeError
 from numbax.test_util import (BOOL, F32, F64, FLOATS, I32, I64, U8, OpCase, always, check_op, check_op_grads,
-                              float_of, grad_params, op_params, positive)
+                              check_op_vmap, float_of, grad_params, op_params, positive, vmap_params)
 
 ALL = FLOATS + (I32, I64, U8, BOOL)
 NUMERIC = FLOATS + (I32, I64)
@@ -126,6 +126,11 @@ def test_op_table(case, shapes, dtype):
 @pytest.mark.parametrize("case,shapes,dtype", grad_params(CASES))
 def test_op_grads(case, shapes, dtype):
     check_op_grads(case, shapes, dtype)
+
+
+@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(CASES))
+def test_op_vmap(case, shapes, dtype, layout):
+    check_op_vmap(case, shapes, dtype, layout)
 
 
 # --- array / asarray ------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 NumPy indexing and ``.at[]`` updates against NumPy, the index helpers
 (take, nonzero, ...), the jaxprs indexing emits, and its error messages."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -10,8 +12,8 @@ import numbax.numpy as jnp
 from numbax import lax
 from numbax._src import core
 from numbax.errors import ConcretizationTypeError
-from numbax.test_util import (BOOL, F32, F64, I32, I64, U8, OpCase, check_op, check_op_grads, grad_params,
-                              op_params, uniform)
+from numbax.test_util import (BOOL, F32, F64, I32, I64, U8, OpCase, check_op, check_op_grads, check_op_vmap,
+                              grad_params, op_params, uniform, vmap_params)
 
 FLOATS = (F32, F64)
 DTYPES = (F32, F64, I32, BOOL)
@@ -192,6 +194,11 @@ def test_lax_op_grads(case, shapes, dtype):
     check_op_grads(case, shapes, dtype)
 
 
+@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(LAX_CASES))
+def test_lax_op_vmap(case, shapes, dtype, layout):
+    check_op_vmap(case, shapes, dtype, layout)
+
+
 # --- NumPy indexing: x[index] ---------------------------------------------------------------
 
 def _numbax_index(index):
@@ -243,6 +250,11 @@ def test_getitem_table(case, shapes, dtype):
 @pytest.mark.parametrize("case,shapes,dtype", grad_params(GETITEM_CASES))
 def test_getitem_grads(case, shapes, dtype):
     check_op_grads(case, shapes, dtype)
+
+
+@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(GETITEM_CASES))
+def test_getitem_vmap(case, shapes, dtype, layout):
+    check_op_vmap(case, shapes, dtype, layout)
 
 
 AT_CASES = [
@@ -330,6 +342,11 @@ def test_at_grads(case, shapes, dtype):
     check_op_grads(case, shapes, dtype)
 
 
+@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(AT_CASES))
+def test_at_vmap(case, shapes, dtype, layout):
+    check_op_vmap(case, shapes, dtype, layout)
+
+
 # --- index helpers -----------------------------------------------------------------------------
 
 def _take_fill(x, i, axis):
@@ -409,6 +426,11 @@ def test_helper_table(case, shapes, dtype):
 @pytest.mark.parametrize("case,shapes,dtype", grad_params(HELPER_CASES))
 def test_helper_grads(case, shapes, dtype):
     check_op_grads(case, shapes, dtype)
+
+
+@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(HELPER_CASES))
+def test_helper_vmap(case, shapes, dtype, layout):
+    check_op_vmap(case, shapes, dtype, layout)
 
 
 @pytest.mark.parametrize("x", [np.array([0, 2, 0, -1]), np.array([[1.5, 0.0], [0.0, 0.0]]),
@@ -496,6 +518,133 @@ def test_gather_fill_value_is_cast_and_scatter_keeps_weak_type():
     np.testing.assert_array_equal(np.asarray(out), [[1, 2, 3], [2, 2, 2]])
     weak = jnp.asarray(1.0) * 0 + lax.broadcast_in_dim(1.0, (3,), ())
     assert lax.scatter_add(weak, jnp.asarray(np.array([[0]])), jnp.ones(1), SDN((), (0,), (0,))).dtype == F32
+
+
+# --- vmap --------------------------------------------------------------------------------------
+
+def _vmap_vs_loop(fun, args, in_axes, size=3):
+    """``vmap(fun, in_axes)`` against a Python loop over the examples, stacked."""
+    out = numbax.vmap(fun, in_axes=in_axes)(*[jnp.asarray(a) for a in args])
+    examples = []
+    for b in range(size):
+        one = [a if ax is None else np.take(a, b, axis=ax) for a, ax in zip(args, in_axes)]
+        examples.append(np.asarray(fun(*[jnp.asarray(a) for a in one])))
+    np.testing.assert_array_equal(np.asarray(out), np.stack(examples))
+
+
+def _batched(rng, shape, axis, low=-3, high=6, dtype=np.float32, size=3):
+    """A random array of ``shape`` with a batch axis of ``size`` inserted at ``axis`` (None: none)."""
+    if axis is not None:
+        shape = shape[:axis] + (size,) + shape[axis:]
+    return rng.integers(low, high, size=shape).astype(dtype)
+
+
+def test_vmap_of_integer_array_indexing():
+    rng = np.random.default_rng(0)
+    fun = lambda x, i: x[i]  # noqa: E731
+    for x_axis, i_axis in [(None, 0), (None, 1), (0, 0), (2, 1), (1, None)]:
+        x = _batched(rng, (4, 2), x_axis)
+        i = _batched(rng, (2, 5), i_axis, -4, 4, np.int32)
+        _vmap_vs_loop(fun, [x, i], (x_axis, i_axis))
+
+
+@pytest.mark.parametrize("dn,sizes,x_shape,i_shape", [
+    (ROWS_DN, (1, 3), (5, 3), (4, 1)), (WINDOW_DN, (2, 3), (4, 5), (2, 3, 2)), (POINT_DN, (1, 1), (4, 5), (3, 2)),
+    (BATCHED_DN, (1, 1), (3, 5), (3, 2, 1))])
+def test_vmap_of_gather_every_batching(dn, sizes, x_shape, i_shape):
+    rng = np.random.default_rng(1)
+    for mode in ("fill", "clip"):
+        fun = lambda x, i: lax.gather(x, i, dn, sizes, mode=mode)  # noqa: E731
+        for x_axis, i_axis in [(0, None), (len(x_shape), None), (None, 0), (None, len(i_shape)), (0, 0),
+                               (1, len(i_shape) - 1)]:
+            x = _batched(rng, x_shape, x_axis)
+            i = _batched(rng, i_shape, i_axis, -1, 5, np.int32)
+            _vmap_vs_loop(fun, [x, i], (x_axis, i_axis))
+
+
+@pytest.mark.parametrize("wrapper", [lax.scatter, lax.scatter_add, lax.scatter_mul, lax.scatter_min,
+                                     lax.scatter_max])
+def test_vmap_of_scatter_every_batching(wrapper):
+    rng = np.random.default_rng(2)
+    dn = SDN(update_window_dims=(1,), inserted_window_dims=(0,), scatter_dims_to_operand_dims=(0,))
+    fun = lambda x, i, u: wrapper(x, i, u, dn)  # noqa: E731
+    for axes in [(0, None, None), (None, 0, None), (None, None, 0), (2, 1, None), (None, 2, 2), (1, None, 1),
+                 (0, 0, 0)]:
+        x = _batched(rng, (4, 2), axes[0])
+        i = _batched(rng, (6, 1), axes[1], 0, 5, np.int32)  # duplicates, and out-of-bounds 4s dropped
+        u = _batched(rng, (6, 2), axes[2])
+        _vmap_vs_loop(fun, [x, i, u], axes)
+
+
+def test_vmap_of_at_add_with_duplicate_indices():
+    x = np.arange(12.0, dtype=np.float32).reshape(3, 4)
+    i = np.array([[0, 2, 0], [1, 1, 1], [3, 0, 3]], np.int32)
+    v = np.array([[1.0, 2.0, 4.0], [8.0, 16.0, 32.0], [64.0, 128.0, 256.0]], np.float32)
+    fun = lambda x, i, v: x.at[i].add(v)  # noqa: E731
+    out = numbax.vmap(fun)(jnp.asarray(x), jnp.asarray(i), jnp.asarray(v))
+    np.testing.assert_array_equal(np.asarray(out), [[5.0, 1.0, 4.0, 3.0], [4.0, 61.0, 6.0, 7.0],
+                                                    [136.0, 9.0, 10.0, 331.0]])
+    for axes in [(0, 0, 0), (None, 0, 0), (0, None, 0), (0, 0, None), (1, 1, None)]:
+        args = [a[0] if ax is None else a.T if ax == 1 else a for a, ax in zip((x, i, v), axes)]
+        _vmap_vs_loop(fun, args, axes)
+
+
+def test_vmap_of_dynamic_slices_with_batched_starts():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(3, 4, 5)).astype(np.float32)
+    starts = np.array([[0, 1], [-1, 4], [2, -7]], np.int32)  # in bounds, negative, clamped
+    slice_fun = lambda x, s: lax.dynamic_slice(x, (s[0], s[1]), (2, 3))  # noqa: E731
+    for axes in [(None, 0), (0, 0), (2, 1)]:
+        operand = x[0] if axes[0] is None else np.moveaxis(x, 0, axes[0])
+        _vmap_vs_loop(slice_fun, [operand, starts if axes[1] == 0 else starts.T], axes)
+    out = numbax.vmap(functools.partial(lax.dynamic_slice, slice_sizes=(3, 5)), in_axes=(None, (0, None)))(
+        jnp.asarray(x[0]), (jnp.asarray(starts[:, 0]), 0))
+    np.testing.assert_array_equal(np.asarray(out), [x[0, 0:3], x[0, 1:4], x[0, 1:4]])
+    update = rng.normal(size=(3, 2, 3)).astype(np.float32)
+    update_fun = lambda x, u, s: lax.dynamic_update_slice(x, u, (s[0], s[1]))  # noqa: E731
+    for axes in [(None, None, 0), (0, None, 0), (None, 0, 0), (1, 2, 1), (0, 0, None)]:
+        args = [a[1] if ax is None else np.moveaxis(a, 0, ax) for a, ax in zip((x, update, starts), axes)]
+        _vmap_vs_loop(update_fun, args, axes)
+
+
+def test_vmap_of_a_gather_is_one_gather():
+    def fun(x, i):
+        return x[i] * 2.0
+
+    for size in (3, 50):
+        x, i = jnp.ones((size, 4, 2)), jnp.zeros((size, 6), jnp.int32)
+        names = [eqn.primitive.name for eqn in numbax.make_jaxpr(numbax.vmap(fun))(x, i).eqns]
+        assert names.count("gather") == 1 and len(names) < 10, names
+        names = [eqn.primitive.name for eqn in numbax.make_jaxpr(numbax.vmap(fun, (None, 0)))(x[0], i).eqns]
+        assert names.count("gather") == 1 and len(names) < 10, names
+    text = str(numbax.make_jaxpr(numbax.vmap(fun))(jnp.ones((3, 4, 2)), jnp.zeros((3, 6), jnp.int32)))
+    assert "operand_batching_dims=(0,)" in text and "start_indices_batching_dims=(0,)" in text
+
+
+def test_vmap_of_grad_and_grad_of_vmap_through_indexing():
+    def loss(x, i, u):
+        y = x.at[i].add(u)[i] * x[::-1][i]
+        return (lax.dynamic_slice(y, (i[0],), (2,)) ** 2).sum()
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(3, 5)).astype(np.float32)
+    i = np.array([[0, 4, 0], [1, 2, 3], [4, 4, 4]], np.int32)
+    u = rng.normal(size=(3, 3)).astype(np.float32)
+    per_example = numbax.vmap(numbax.grad(loss, argnums=(0, 2)))(jnp.asarray(x), jnp.asarray(i), jnp.asarray(u))
+    for b in range(3):
+        grads = numbax.grad(loss, argnums=(0, 2))(jnp.asarray(x[b]), jnp.asarray(i[b]), jnp.asarray(u[b]))
+        for got, want in zip(per_example, grads):
+            np.testing.assert_allclose(np.asarray(got)[b], np.asarray(want), rtol=1e-5, atol=1e-6)
+    total = numbax.grad(lambda x: numbax.vmap(loss)(x, jnp.asarray(i), jnp.asarray(u)).sum())(jnp.asarray(x))
+    np.testing.assert_allclose(np.asarray(total), np.asarray(per_example[0]), rtol=1e-5, atol=1e-6)
+
+
+def test_nested_vmap_of_indexing():
+    x = np.arange(24.0, dtype=np.float32).reshape(2, 3, 4)
+    i = np.array([[3, 0], [1, 1], [2, 0]], np.int32)
+    out = numbax.vmap(numbax.vmap(lambda x, i: x[i], in_axes=(0, 0)), in_axes=(0, None))(jnp.asarray(x),
+                                                                                         jnp.asarray(i))
+    np.testing.assert_array_equal(np.asarray(out), np.take_along_axis(x, np.broadcast_to(i, (2, 3, 2)), axis=2))
 
 
 # --- gradients ----------------------------------------------------------------------------------

@@ -11,8 +11,8 @@ import numbax
 import numbax.numpy as jnp
 from numbax import lax
 from numbax._src.config import enable_x64
-from numbax.test_util import (BOOL, F32, F64, I32, I64, U8, OpCase, always, check_op, check_op_grads, float_of,
-                              grad_params, op_params)
+from numbax.test_util import (BOOL, F32, F64, I32, I64, U8, OpCase, always, check_op, check_op_grads,
+                              check_op_vmap, float_of, grad_params, op_params, vmap_params)
 
 I8, U32, F16 = np.dtype(np.int8), np.dtype(np.uint32), np.dtype(np.float16)
 FLOATS = (F32, F64)
@@ -344,6 +344,11 @@ def test_op_grads(case, shapes, dtype):
     check_op_grads(case, shapes, dtype)
 
 
+@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(CASES))
+def test_op_vmap(case, shapes, dtype, layout):
+    check_op_vmap(case, shapes, dtype, layout)
+
+
 def test_nan_and_empty_semantics():
     x = jnp.asarray(np.array([1.0, np.nan, 3.0, np.nan], np.float32))
     assert np.isnan(float(jnp.max(x))) and np.isnan(float(lax.reduce_min(x, (0,))))
@@ -462,6 +467,48 @@ def test_integer_valued_reductions_have_zero_tangents():
     np.testing.assert_array_equal(np.asarray(grad), [[1, 0], [1, 0]])
     text = str(numbax.make_jaxpr(numbax.grad(lambda x: jnp.sum(jnp.max(x, axis=1))))(x))
     assert "reduce_max[axes=(1,)]" in text and "div" in text
+
+
+def loop(fun, x, axis):
+    """``fun`` on each slice of ``x`` along ``axis``, stacked on a new axis 0."""
+    return np.stack([np.asarray(fun(jnp.asarray(np.take(x, i, axis=axis)))) for i in range(x.shape[axis])])
+
+
+def test_vmap_of_a_reduction_is_one_reduction_over_shifted_axes():
+    f = numbax.vmap(lambda x: jnp.sum(x ** 2))
+    small, large = (numbax.make_jaxpr(f)(jnp.ones((n, 2, 3))) for n in (3, 50))
+    assert len(small.jaxpr.eqns) == len(large.jaxpr.eqns)  # no per-example loop
+    assert "f32[50] = reduce_sum[axes=(1, 2)]" in str(large)
+    # a batch axis in the middle: axes after it shift right, and the result's
+    # batch axis moves left past the reduced axes before it (no transpose needed)
+    f = numbax.vmap(lambda x: (jnp.sum(x, axis=0), lax.argmax(x, 1, jnp.int32)), in_axes=1, out_axes=(0, 1))
+    text = str(numbax.make_jaxpr(f)(jnp.ones((2, 5, 3))))
+    assert "f32[5,3] = reduce_sum[axes=(0,)] a" in text and "i32[2,5] = argmax[axes=(2,) index_dtype=int32] a" in text
+    assert "transpose" not in text
+    x = np.random.default_rng(0).normal(size=(4, 5, 3)).astype(np.float32)
+    got = numbax.vmap(lambda x: jnp.max(x, axis=1), in_axes=1, out_axes=1)(jnp.asarray(x))
+    np.testing.assert_array_equal(np.asarray(got), np.max(x, axis=2))
+
+
+def test_vmap_of_cumsum_and_median_over_a_non_leading_axis():
+    x = np.random.default_rng(1).normal(size=(4, 3, 2)).astype(np.float32)
+    got = numbax.vmap(jnp.cumsum, in_axes=1)(jnp.asarray(x))  # each example (4, 2), flattened
+    np.testing.assert_allclose(np.asarray(got), loop(jnp.cumsum, x, 1), rtol=1e-6)
+    got = numbax.vmap(lambda v: lax.cumprod(v, axis=0, reverse=True), in_axes=2)(jnp.asarray(x))
+    np.testing.assert_allclose(np.asarray(got), loop(lambda v: lax.cumprod(v, axis=0, reverse=True), x, 2),
+                               rtol=1e-6)
+    got = numbax.vmap(jnp.median, in_axes=2)(jnp.asarray(x))
+    np.testing.assert_allclose(np.asarray(got), np.median(x, axis=(0, 1)), rtol=1e-6)
+    got = numbax.vmap(lambda v: jnp.median(v, axis=0), in_axes=1)(jnp.asarray(x))
+    np.testing.assert_allclose(np.asarray(got), np.median(x, axis=0), rtol=1e-6)
+
+
+def test_nested_vmap_of_reductions():
+    x = np.random.default_rng(2).normal(size=(2, 3, 4)).astype(np.float32)
+    got = numbax.vmap(numbax.vmap(lambda v: jnp.sum(v) + lax.cumlogsumexp(v, axis=0)[-1], in_axes=1),
+                      in_axes=2)(jnp.asarray(x))
+    want = x.sum(0).T + np.logaddexp.reduce(x, axis=0).T
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-5)
 
 
 def test_array_methods_reduce():

@@ -9,8 +9,8 @@ import numbax
 import numbax.numpy as jnp
 from numbax import lax
 from numbax.errors import ConcretizationTypeError
-from numbax.test_util import (BOOL, F32, F64, I32, I64, U8, OpCase, check_op, check_op_grads, grad_params,
-                              op_params)
+from numbax.test_util import (BOOL, F32, F64, I32, I64, U8, OpCase, check_op, check_op_grads, check_op_vmap,
+                              grad_params, op_params, vmap_params)
 
 DTYPES = (F32, F64, I32, BOOL)
 NUMERIC = (F32, F64, I32, I64)
@@ -182,6 +182,40 @@ def test_op_table(case, shapes, dtype):
 @pytest.mark.parametrize("case,shapes,dtype", grad_params(CASES))
 def test_op_grads(case, shapes, dtype):
     check_op_grads(case, shapes, dtype)
+
+
+@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(CASES))
+def test_op_vmap(case, shapes, dtype, layout):
+    check_op_vmap(case, shapes, dtype, layout)
+
+
+def _vmap_vs_loop(fun, args, in_axes, size=3):
+    """``vmap(fun, in_axes)`` against a Python loop over the examples, stacked."""
+    out = numbax.vmap(fun, in_axes=in_axes)(*[jnp.asarray(a) for a in args])
+    examples = [np.asarray(fun(*[jnp.asarray(a if ax is None else np.take(a, b, axis=ax))
+                                 for a, ax in zip(args, in_axes)])) for b in range(size)]
+    np.testing.assert_array_equal(np.asarray(out), np.stack(examples))
+
+
+@pytest.mark.parametrize("axis", [0, 1, 3])
+def test_vmap_of_lax_shape_primitives_over_any_axis(axis):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 3, 4)).astype(np.float32)
+    x = np.stack([x, x + 1, x * 2], axis)  # the batch axis of (2, 3, 4) examples
+    for fun in (lambda x: lax.broadcast_in_dim(x[:, :1], (5, 2, 1, 3, 4), (1, 2, 4)),
+                lambda x: lax.reshape(x, (4, 6), dimensions=(2, 0, 1)), lambda x: lax.reshape(x, (6, 4)),
+                lambda x: lax.transpose(x, (1, 2, 0)), lambda x: lax.squeeze(x[:1, :, 2:3], (0, 2)),
+                lambda x: lax.rev(x, (0, 2)), lambda x: lax.slice(x, (0, 1, 1), (2, 3, 4), (2, 1, 2)),
+                lambda x: lax.pad(x, np.float32(-1), PAD_CONFIG)):
+        _vmap_vs_loop(fun, [x], (axis,))
+    y = np.ones((2, 1, 4), np.float32)
+    for in_axes in [(axis, None), (None, 0)]:
+        args = [x if in_axes[0] is not None else x.take(0, axis), y if in_axes[1] is None else np.stack([y] * 3)]
+        _vmap_vs_loop(lambda x, y: lax.concatenate([y, x, y], 1), args, in_axes)
+    values = np.array([-1.0, 0.5, 7.0], np.float32)
+    for in_axes in [(axis, 0), (None, 0)]:
+        operand = x if in_axes[0] is not None else x.take(1, axis)
+        _vmap_vs_loop(lambda x, v: lax.pad(x, v, PAD_CONFIG), [operand, values], in_axes)
 
 
 def test_static_index_patterns_become_slices():

@@ -9,8 +9,8 @@ import numbax
 import numbax.numpy as jnp
 from numbax import lax
 from numbax.errors import ConcretizationTypeError
-from numbax.test_util import (BOOL, F32, F64, I32, I64, OpCase, always, check_op, check_op_grads, grad_params,
-                              op_params)
+from numbax.test_util import (BOOL, F32, F64, I32, I64, OpCase, always, check_op, check_op_grads, check_op_vmap,
+                              grad_params, op_params, vmap_params)
 
 FLOATS = (F32, F64)
 NUMBERS = (F32, F64, I32, I64)
@@ -176,6 +176,11 @@ def test_op_grads(case, shapes, dtype):
     check_op_grads(case, shapes, dtype)
 
 
+@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(CASES))
+def test_op_vmap(case, shapes, dtype, layout):
+    check_op_vmap(case, shapes, dtype, layout)
+
+
 def test_nans_sort_last_and_zeros_keep_their_order():
     x = jnp.asarray(np.array([1.0, np.nan, -np.nan, 3.0, -0.0, 0.0, -np.inf], np.float32))
     out = np.asarray(jnp.sort(x))
@@ -246,6 +251,49 @@ def test_sort_and_top_k_gradients_route_cotangents_back():
     np.testing.assert_array_equal(np.asarray(t), [10, 1000, 100, 1])
     jac = numbax.jacrev(lambda x: jnp.sort(x, axis=0))(jnp.asarray(x))
     np.testing.assert_array_equal(np.asarray(jac), np.eye(4)[np.argsort(x)])
+
+
+def loop(fun, x, axis):
+    """``fun`` on each slice of ``x`` along ``axis``, stacked on a new axis 0."""
+    return np.stack([np.asarray(fun(jnp.asarray(np.take(x, i, axis=axis)))) for i in range(x.shape[axis])])
+
+
+def test_vmap_of_sorts_matches_a_loop():
+    x = np.random.default_rng(0).integers(-2, 3, size=(4, 3, 5)).astype(np.float32)  # ties: stability shows
+    np.testing.assert_array_equal(np.asarray(numbax.vmap(jnp.argsort)(jnp.asarray(x))), loop(jnp.argsort, x, 0))
+    got = numbax.vmap(jnp.sort, in_axes=2)(jnp.asarray(x))
+    np.testing.assert_array_equal(np.asarray(got), loop(jnp.sort, x, 2))
+    got = numbax.vmap(lambda v: jnp.sort(v, axis=0), in_axes=1, out_axes=1)(jnp.asarray(x))
+    np.testing.assert_array_equal(np.asarray(got), np.sort(x, axis=0, kind="stable"))
+    values, indices = numbax.vmap(lambda v: lax.top_k(v, 2), in_axes=1)(jnp.asarray(x))
+    for i in range(x.shape[1]):
+        want_values, want_indices = lax.top_k(jnp.asarray(x[:, i]), 2)
+        np.testing.assert_array_equal(np.asarray(values[i]), np.asarray(want_values))
+        np.testing.assert_array_equal(np.asarray(indices[i]), np.asarray(want_indices))
+    text = str(numbax.make_jaxpr(numbax.vmap(jnp.sort, in_axes=1))(jnp.ones((4, 3))))
+    assert text.count("sort[") == 1 and "sort[dimension=0" in text
+
+
+def test_vmap_of_sort_broadcasts_unbatched_operands():
+    keys = np.random.default_rng(1).integers(0, 3, size=(5, 3)).astype(np.int32)
+    values = np.arange(5, dtype=np.float32)
+    f = numbax.vmap(lambda k, v: lax.sort_key_val(k, v), in_axes=(1, None))
+    got_keys, got_values = f(jnp.asarray(keys), jnp.asarray(values))
+    order = np.argsort(keys, axis=0, kind="stable").T
+    np.testing.assert_array_equal(np.asarray(got_keys), np.sort(keys, axis=0).T)
+    np.testing.assert_array_equal(np.asarray(got_values), values[order])
+    # an unbatched key sorts a batched payload: one order, every example permuted by it
+    got = numbax.vmap(lambda k, v: lax.sort((k, v), num_keys=1)[1], in_axes=(None, 0))(
+        jnp.asarray(keys[:, 0]), jnp.asarray(keys.T))
+    np.testing.assert_array_equal(np.asarray(got), keys.T[:, np.argsort(keys[:, 0], kind="stable")])
+    # batched operands with their batch axes in different places
+    payload = np.random.default_rng(2).normal(size=(3, 5)).astype(np.float32)
+    got_keys, got_values = numbax.vmap(lambda k, v: lax.sort_key_val(k, v), in_axes=(1, 0))(
+        jnp.asarray(keys), jnp.asarray(payload))
+    np.testing.assert_array_equal(np.asarray(got_keys), np.sort(keys, axis=0).T)
+    np.testing.assert_array_equal(np.asarray(got_values), np.take_along_axis(payload, order, 1))
+    empty = f(jnp.zeros((5, 0), jnp.int32), jnp.asarray(values))
+    assert [tuple(o.shape) for o in empty] == [(0, 5), (0, 5)]
 
 
 def test_array_methods_sort():

@@ -13,7 +13,7 @@ from . import core, dtypes
 from .array import ArrayImpl
 from .interpreters.jvp import Zero, instantiate, jvp_flat, tangent_aval
 from .interpreters.transpose import backward_pass, linearize_flat
-from .tree_util import tree_flatten, tree_map, tree_structure, tree_unflatten
+from .tree_util import tree_flatten, tree_structure, tree_unflatten
 
 
 def _as_array(x):
@@ -252,7 +252,9 @@ def jacfwd(fun, argnums=0, has_aux=False):
             tangents = tree_unflatten(in_tree, _split_basis(column[None], leaves, 1))
             tangents = [t[0] for t in tree_flatten(tangents)[0]]
             return jvp(partial, diff, tuple(tree_unflatten(in_tree, tangents)), has_aux=has_aux)
-        out = vmap(push, out_axes=-1)(basis)  # each column of the Jacobian lands on the last axis
+        # Each Jacobian column lands on the last axis; the primal (and aux) do
+        # not depend on the column.
+        out = vmap(push, out_axes=(None, -1, None) if has_aux else (None, -1))(basis)
         primal, columns, *aux = out
         per_out = []
         for o, col in zip(tree_flatten(primal)[0], tree_flatten(columns)[0]):
@@ -262,9 +264,7 @@ def jacfwd(fun, argnums=0, has_aux=False):
             per_in = tree_unflatten(in_tree, blocks)
             per_out.append(per_in[0] if single else per_in)
         result = tree_unflatten(tree_structure(primal), per_out)
-        if has_aux:
-            return result, tree_map(lambda a: a[0], aux[0])
-        return result
+        return (result, aux[0]) if has_aux else result
     return jac
 
 

@@ -138,3 +138,18 @@ cumprod_p.def_jvp(_scan_jvp(cumprod_p, _ew.mul, lambda dt: 1))
 cummax_p.def_jvp(_scan_jvp(cummax_p, _ew.max, _lowest))
 cummin_p.def_jvp(_scan_jvp(cummin_p, _ew.min, _highest))
 cumlogsumexp_p.def_jvp(_scan_jvp(cumlogsumexp_p, _logaddexp, lambda dt: -np.inf))
+
+
+# --- batching rules ------------------------------------------------------------------------
+# The same accumulation along ``axis`` shifted past the batch axis, which stays put.
+
+def _cumulative_batch(prim):
+    def rule(args, dims, *, axis, reverse):
+        (x,), (d,) = args, dims  # one operand, so it is the batched one
+        return prim.bind(x, axis=axis + (axis >= d), reverse=reverse), d
+    rule.__name__ = f"_{prim.name}_batch"
+    return rule
+
+
+for _prim in (cumsum_p, cumprod_p, cummax_p, cummin_p, cumlogsumexp_p):
+    _prim.def_batch(_cumulative_batch(_prim))

@@ -18,6 +18,7 @@ from .. import core, dtypes
 from ..array import ArrayImpl
 from ..core import NumbaxTypeError, ShapedArray
 from ..dtypes import ALL, NUMBERS
+from ..interpreters import batching as _batching
 from ..interpreters import jvp as _ad
 from ..interpreters.transpose import is_undefined_primal
 from .utils import as_operand, check_dtype, coerce_scalars, shape_error, standard_primitive
@@ -176,6 +177,14 @@ def _linear_jvp(primitive, *linear):
     return rule
 
 
+def _plus1(axes):
+    return tuple(a + 1 for a in axes)
+
+
+def _batch_size(args, dims):
+    return next(a.shape[d] for a, d in zip(args, dims) if d is not _batching.not_mapped)
+
+
 # --- gather ---------------------------------------------------------------------------
 
 def _gather_abstract_eval(operand, indices, *, dimension_numbers, slice_sizes, indices_are_sorted,
@@ -187,7 +196,9 @@ def _gather_abstract_eval(operand, indices, *, dimension_numbers, slice_sizes, i
                           f"axis size; got slice_sizes={slice_sizes}", *avals)
     dropped = dn.collapsed_slice_dims + dn.operand_batching_dims
     _check_dims("gather", "collapsed_slice_dims", dn.collapsed_slice_dims, operand.ndim, avals)
-    if any(slice_sizes[d] != 1 for d in dropped):
+    # A batching dim of size 0 (an empty vmap) has slice size 0, as in JAX.
+    if any(slice_sizes[d] != 1 for d in dn.collapsed_slice_dims) or \
+            any(slice_sizes[d] != min(1, operand.shape[d]) for d in dn.operand_batching_dims):
         raise shape_error("gather", "needs slice size 1 along collapsed and batching dims; got "
                           f"slice_sizes={slice_sizes}", *avals)
     _check_batching("gather", operand, indices, dn.operand_batching_dims,
@@ -266,6 +277,41 @@ def _gather_transpose(ct, operand, indices, *, dimension_numbers, slice_sizes, i
 
 gather_p.def_jvp(_gather_jvp)
 gather_p.def_transpose(_gather_transpose)
+
+
+def _gather_batch(args, dims, *, dimension_numbers, slice_sizes, **params):
+    # With the batch axis first everywhere: a batched operand alone gains a
+    # whole window axis (output axis 0); batched indices alone gain a batch
+    # axis (output axis 0, as no offset dim is 0 any more); both batched pair
+    # their batch axes through operand/start_indices_batching_dims, as JAX does.
+    (operand, indices), (operand_d, indices_d) = args, dims
+    dn, size = dimension_numbers, _batch_size(args, dims)
+    if indices_d is _batching.not_mapped:
+        operand = _batching.bdim_at_front(operand, operand_d, size)
+        dn = GatherDimensionNumbers(
+            offset_dims=(0,) + _plus1(dn.offset_dims), collapsed_slice_dims=_plus1(dn.collapsed_slice_dims),
+            start_index_map=_plus1(dn.start_index_map), operand_batching_dims=_plus1(dn.operand_batching_dims),
+            start_indices_batching_dims=dn.start_indices_batching_dims)
+        slice_sizes = (size,) + slice_sizes
+    elif operand_d is _batching.not_mapped:
+        # Different examples may read the same element: not sorted or unique any more.
+        indices = _batching.bdim_at_front(indices, indices_d, size)
+        dn = dn._replace(offset_dims=_plus1(dn.offset_dims),
+                         start_indices_batching_dims=_plus1(dn.start_indices_batching_dims))
+        params.update(indices_are_sorted=False, unique_indices=False)
+    else:
+        operand = _batching.bdim_at_front(operand, operand_d, size)
+        indices = _batching.bdim_at_front(indices, indices_d, size)
+        dn = GatherDimensionNumbers(
+            offset_dims=_plus1(dn.offset_dims), collapsed_slice_dims=_plus1(dn.collapsed_slice_dims),
+            start_index_map=_plus1(dn.start_index_map),
+            operand_batching_dims=(0,) + _plus1(dn.operand_batching_dims),
+            start_indices_batching_dims=(0,) + _plus1(dn.start_indices_batching_dims))
+        slice_sizes = (min(1, size),) + slice_sizes
+    return gather_p.bind(operand, indices, dimension_numbers=dn, slice_sizes=slice_sizes, **params), 0
+
+
+gather_p.def_batch(_gather_batch)
 
 
 def _static_fill_value(fill_value):
@@ -383,6 +429,40 @@ scatter_min_p = _scatter_primitive("scatter-min", np.minimum.at, ALL)
 scatter_max_p = _scatter_primitive("scatter-max", np.maximum.at, ALL)
 
 
+def _scatter_batch(prim):
+    """Batch rule of a scatter: the output is batched, so the operand and the
+    updates get the batch axis first (broadcast if they lack it). Unbatched
+    indices write a window whose first axis spans the batch; batched indices
+    pair their batch axis with the operand's through the batching dims."""
+    def rule(args, dims, *, dimension_numbers, **params):
+        (operand, indices, updates), (operand_d, indices_d, updates_d) = args, dims
+        dn, size = dimension_numbers, _batch_size(args, dims)
+        operand = _batching.bdim_at_front(operand, operand_d, size)
+        updates = _batching.bdim_at_front(updates, updates_d, size)
+        if indices_d is _batching.not_mapped:
+            dn = ScatterDimensionNumbers(
+                update_window_dims=(0,) + _plus1(dn.update_window_dims),
+                inserted_window_dims=_plus1(dn.inserted_window_dims),
+                scatter_dims_to_operand_dims=_plus1(dn.scatter_dims_to_operand_dims),
+                operand_batching_dims=_plus1(dn.operand_batching_dims),
+                scatter_indices_batching_dims=dn.scatter_indices_batching_dims)
+        else:
+            indices = _batching.bdim_at_front(indices, indices_d, size)
+            dn = ScatterDimensionNumbers(
+                update_window_dims=_plus1(dn.update_window_dims),
+                inserted_window_dims=_plus1(dn.inserted_window_dims),
+                scatter_dims_to_operand_dims=_plus1(dn.scatter_dims_to_operand_dims),
+                operand_batching_dims=(0,) + _plus1(dn.operand_batching_dims),
+                scatter_indices_batching_dims=(0,) + _plus1(dn.scatter_indices_batching_dims))
+        return prim.bind(operand, indices, updates, dimension_numbers=dn, **params), 0
+    rule.__name__ = f"_{prim.name.replace('-', '_')}_batch"
+    return rule
+
+
+for _prim in (scatter_p, scatter_add_p, scatter_mul_p, scatter_min_p, scatter_max_p):
+    _prim.def_batch(_scatter_batch(_prim))
+
+
 def _scatter_wrapper(prim, what):
     def wrapper(operand, scatter_indices, updates, dimension_numbers, *, indices_are_sorted=False,
                 unique_indices=False, mode=None):
@@ -419,7 +499,7 @@ def _inverse_gather(x, indices, updates_shape, *, dimension_numbers, indices_are
     dn = dimension_numbers
     window_axes = [d for d in range(x.ndim)
                    if d not in dn.inserted_window_dims and d not in dn.operand_batching_dims]
-    slice_sizes = [1] * x.ndim
+    slice_sizes = [min(1, n) if d in dn.operand_batching_dims else 1 for d, n in enumerate(x.shape)]
     for axis, u in zip(window_axes, dn.update_window_dims):
         slice_sizes[axis] = updates_shape[u]
     gather_dn = GatherDimensionNumbers(
@@ -581,6 +661,52 @@ _linear_jvp(dynamic_slice_p, 0)
 dynamic_slice_p.def_transpose(_dynamic_slice_transpose)
 
 
+def _stacked_starts(starts, dims, size):
+    """Start scalars, some batched, as (size, len(starts)) gather/scatter indices."""
+    from . import elementwise as lax
+    from .shape import broadcast_in_dim, concatenate
+    dtype = next(s.dtype for s, d in zip(starts, dims) if d is not _batching.not_mapped)
+    columns = [broadcast_in_dim(lax.convert_element_type(s, dtype), (size, 1),
+                                () if d is _batching.not_mapped else (0,))
+               for s, d in zip(starts, dims)]
+    return concatenate(columns, 1)
+
+
+def _unbatched(dims):
+    return all(d is _batching.not_mapped for d in dims)
+
+
+def _zero_start(starts):
+    return ArrayImpl(np.zeros((), starts[0].dtype if starts else np.int32))
+
+
+def _dynamic_slice_batch(args, dims, *, slice_sizes):
+    # Unbatched starts: the window spans the whole batch axis. Batched starts
+    # read one window per example: a gather, clamping its starts as this does.
+    (operand, *starts), (operand_d, *start_dims) = args, dims
+    size = _batch_size(args, dims)
+    if _unbatched(start_dims):
+        starts.insert(operand_d, _zero_start(starts))
+        sizes = slice_sizes[:operand_d] + (size,) + slice_sizes[operand_d:]
+        return dynamic_slice_p.bind(operand, *starts, slice_sizes=sizes), operand_d
+    indices = _stacked_starts(starts, start_dims, size)
+    axes = tuple(range(1, len(starts) + 1))
+    if operand_d is _batching.not_mapped:
+        dn = GatherDimensionNumbers(offset_dims=axes, collapsed_slice_dims=(),
+                                    start_index_map=tuple(range(len(starts))))
+    else:
+        operand = _batching.bdim_at_front(operand, operand_d, size)
+        dn = GatherDimensionNumbers(offset_dims=axes, collapsed_slice_dims=(), start_index_map=axes,
+                                    operand_batching_dims=(0,), start_indices_batching_dims=(0,))
+        slice_sizes = (min(1, size),) + slice_sizes
+    return gather_p.bind(operand, indices, dimension_numbers=dn, slice_sizes=slice_sizes,
+                         indices_are_sorted=True, unique_indices=True, mode=GatherScatterMode.CLIP,
+                         fill_value=None), 0
+
+
+dynamic_slice_p.def_batch(_dynamic_slice_batch)
+
+
 def _dynamic_update_slice_abstract_eval(operand, update, *starts):
     avals = (operand, update, *starts)
     _check_starts("dynamic_update_slice", operand, starts, avals)
@@ -616,6 +742,26 @@ def _dynamic_update_slice_transpose(ct, operand, update, *starts):
 
 _linear_jvp(dynamic_update_slice_p, 0, 1)
 dynamic_update_slice_p.def_transpose(_dynamic_update_slice_transpose)
+
+
+def _dynamic_update_slice_batch(args, dims):
+    # Unbatched starts: one update window spanning the batch axis. Batched
+    # starts: a scatter of one window per example, clamped as this clamps.
+    (operand, update, *starts), (operand_d, update_d, *start_dims) = args, dims
+    size = _batch_size(args, dims)
+    operand = _batching.bdim_at_front(operand, operand_d, size)
+    update = _batching.bdim_at_front(update, update_d, size)
+    if _unbatched(start_dims):
+        return dynamic_update_slice_p.bind(operand, update, _zero_start(starts), *starts), 0
+    axes = tuple(range(1, len(starts) + 1))
+    dn = ScatterDimensionNumbers(update_window_dims=axes, inserted_window_dims=(),
+                                 scatter_dims_to_operand_dims=axes, operand_batching_dims=(0,),
+                                 scatter_indices_batching_dims=(0,))
+    return scatter_p.bind(operand, _stacked_starts(starts, start_dims, size), update, dimension_numbers=dn,
+                          indices_are_sorted=True, unique_indices=True, mode=GatherScatterMode.CLIP), 0
+
+
+dynamic_update_slice_p.def_batch(_dynamic_update_slice_batch)
 
 
 def _start_indices(prim, shape, start_indices):

@@ -306,3 +306,27 @@ reduce_max_p.def_jvp(_reduce_chooser_jvp(reduce_max_p))
 reduce_min_p.def_jvp(_reduce_chooser_jvp(reduce_min_p))
 for _prim in (reduce_and_p, reduce_or_p, reduce_xor_p, argmax_p, argmin_p):
     _ad.defjvp(_prim)  # integer/bool valued: zero tangent
+
+
+# --- batching rules ------------------------------------------------------------------------
+# A reduction of the batched operand over the same axes, shifted past the batch
+# axis; the batch axis moves left by the number of reduced axes before it.
+
+def _batched_axes(axes, bdim):
+    """``axes`` of the unbatched operand as axes of the operand with batch axis ``bdim``."""
+    return tuple(a + (a >= bdim) for a in axes)
+
+
+def _reduction_batch(prim):
+    def rule(args, dims, **params):
+        (x,), (d,) = args, dims  # one operand, so it is the batched one
+        axes = params.pop("axes")
+        out = prim.bind(x, axes=_batched_axes(axes, d), **params)
+        return out, d - sum(a < d for a in axes)
+    rule.__name__ = f"_{prim.name}_batch"
+    return rule
+
+
+for _prim in (reduce_sum_p, reduce_prod_p, reduce_max_p, reduce_min_p, reduce_and_p, reduce_or_p, reduce_xor_p,
+              argmax_p, argmin_p):
+    _prim.def_batch(_reduction_batch(_prim))

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..array import ArrayImpl
 from ..core import ShapedArray
+from ..interpreters import batching as _batching
 from ..interpreters import jvp as _ad
 from ..interpreters.transpose import is_undefined_primal
 from .utils import canonical_axes, coerce_scalars, shape_error, standard_primitive
@@ -28,6 +29,8 @@ _py_slice = builtins.slice  # this module defines lax.slice
 
 # Every primitive here is linear: its JVP applies it to the tangents (_ad.deflinear)
 # and its transpose rule maps a cotangent of the output back to the operands.
+# Batch rules bind the primitive once on the batched operand, with the axis
+# params shifted past the batch axis (``_shift``), and say where it ends up.
 
 def _sum(x, axes):
     from .reduce import reduce_sum  # reduce.py's rules use this module
@@ -37,6 +40,15 @@ def _sum(x, axes):
 def _zero_scalar(x):
     """A 0-d zero of ``x``'s dtype (a literal in jaxprs)."""
     return ArrayImpl(np.zeros((), x.dtype))
+
+
+def _shift(axes, bdim):
+    """Axes of the unbatched operand as axes of the operand with batch axis ``bdim``."""
+    return tuple(a + (a >= bdim) for a in axes)
+
+
+def _batch_size(args, dims):
+    return next(a.shape[d] for a, d in zip(args, dims) if d is not _batching.not_mapped)
 
 
 # --- broadcast_in_dim ---------------------------------------------------------------
@@ -76,6 +88,19 @@ def _broadcast_in_dim_transpose(ct, operand, *, shape, broadcast_dimensions):
 
 
 _ad.deflinear(broadcast_in_dim_p, _broadcast_in_dim_transpose)
+
+
+def _broadcast_in_dim_batch(args, dims, *, shape, broadcast_dimensions):
+    # The batch axis lands right after the output axis of the operand axis
+    # before it, which keeps broadcast_dimensions increasing: no transpose.
+    (x,), (d,) = args, dims
+    out_d = broadcast_dimensions[d - 1] + 1 if d else 0
+    new_dims = broadcast_dimensions[:d] + (out_d,) + tuple(b + 1 for b in broadcast_dimensions[d:])
+    out_shape = shape[:out_d] + (x.shape[d],) + shape[out_d:]
+    return broadcast_in_dim_p.bind(x, shape=out_shape, broadcast_dimensions=new_dims), out_d
+
+
+broadcast_in_dim_p.def_batch(_broadcast_in_dim_batch)
 
 
 def broadcast_in_dim(operand, shape, broadcast_dimensions):
@@ -135,6 +160,16 @@ def _reshape_transpose(ct, operand, *, new_sizes, dimensions):
 _ad.deflinear(reshape_p, _reshape_transpose)
 
 
+def _reshape_batch(args, dims, *, new_sizes, dimensions):
+    # ``dimensions`` transposes before the reshape: it also brings the batch axis first.
+    (x,), (d,) = args, dims
+    order = tuple(range(x.ndim - 1)) if dimensions is None else dimensions
+    return reshape(x, (x.shape[d],) + new_sizes, (d,) + _shift(order, d)), 0
+
+
+reshape_p.def_batch(_reshape_batch)
+
+
 def reshape(operand, new_sizes, dimensions=None):
     """Reshape to ``new_sizes`` (static ints, no -1), optionally transposing by
     ``dimensions`` first."""
@@ -161,6 +196,14 @@ transpose_p = standard_primitive("transpose", _transpose_abstract_eval,
 _ad.deflinear(transpose_p, lambda ct, x, *, permutation: [transpose(ct, np.argsort(permutation))])
 
 
+def _transpose_batch(args, dims, *, permutation):
+    (x,), (d,) = args, dims
+    return transpose(x, (d,) + _shift(permutation, d)), 0
+
+
+transpose_p.def_batch(_transpose_batch)
+
+
 def transpose(operand, permutation):
     """Permute axes: result axis i is ``operand`` axis ``permutation[i]``."""
     (operand,) = coerce_scalars(operand)
@@ -180,6 +223,14 @@ def _squeeze_abstract_eval(x, *, dimensions):
 squeeze_p = standard_primitive("squeeze", _squeeze_abstract_eval,
                                lambda x, *, dimensions: np.squeeze(x, dimensions))
 _ad.deflinear(squeeze_p, lambda ct, x, *, dimensions: [reshape(ct, x.aval.shape)])
+
+
+def _squeeze_batch(args, dims, *, dimensions):
+    (x,), (d,) = args, dims
+    return squeeze_p.bind(x, dimensions=_shift(dimensions, d)), d - sum(a < d for a in dimensions)
+
+
+squeeze_p.def_batch(_squeeze_batch)
 
 
 def squeeze(array, dimensions):
@@ -210,6 +261,15 @@ def _rev_abstract_eval(x, *, dimensions):
 
 rev_p = standard_primitive("rev", _rev_abstract_eval, lambda x, *, dimensions: np.flip(x, dimensions))
 _ad.deflinear(rev_p, lambda ct, x, *, dimensions: [rev(ct, dimensions)])
+
+
+
+def _rev_batch(args, dims, *, dimensions):
+    (x,), (d,) = args, dims
+    return rev_p.bind(x, dimensions=_shift(dimensions, d)), d
+
+
+rev_p.def_batch(_rev_batch)
 
 
 def rev(operand, dimensions):
@@ -256,6 +316,17 @@ def _slice_transpose(ct, operand, *, start_indices, limit_indices, strides):
 
 
 _ad.deflinear(slice_p, _slice_transpose)
+
+
+def _slice_batch(args, dims, *, start_indices, limit_indices, strides):
+    (x,), (d,) = args, dims
+    strides = None if strides is None else strides[:d] + (1,) + strides[d:]
+    return slice_p.bind(x, start_indices=start_indices[:d] + (0,) + start_indices[d:],
+                        limit_indices=limit_indices[:d] + (x.shape[d],) + limit_indices[d:],
+                        strides=strides), d
+
+
+slice_p.def_batch(_slice_batch)
 
 
 def slice(operand, start_indices, limit_indices, strides=None):  # noqa: A001
@@ -320,6 +391,18 @@ def _concatenate_transpose(ct, *operands, dimension):
 _ad.deflinear(concatenate_p, _concatenate_transpose)
 
 
+def _concatenate_batch(args, dims, *, dimension):
+    # Every operand takes the first batched operand's batch axis (unbatched
+    # ones are broadcast along it).
+    size = _batch_size(args, dims)
+    d = next(d for d in dims if d is not _batching.not_mapped)
+    operands = [_batching.move_batch_axis(x, xd, size, d) for x, xd in zip(args, dims)]
+    return concatenate_p.bind(*operands, dimension=dimension + (dimension >= d)), d
+
+
+concatenate_p.def_batch(_concatenate_batch)
+
+
 def concatenate(operands, dimension):
     """Join arrays of one dtype and rank along ``dimension``."""
     operands = coerce_scalars(*operands)
@@ -378,6 +461,27 @@ def _pad_transpose(ct, operand, padding_value, *, padding_config):
 
 
 _ad.deflinear(pad_p, _pad_transpose)
+
+
+def _pad_batch(args, dims, *, padding_config):
+    (x, padding_value), (d, value_d) = args, dims
+    if value_d is _batching.not_mapped:
+        config = padding_config[:d] + ((0, 0, 0),) + padding_config[d:]
+        return pad_p.bind(x, padding_value, padding_config=config), d
+    # A padding value per example: pad with zeros, then select each example's
+    # value where the padded mask of the unbatched operand shape is False.
+    from .elementwise import select_n
+    size = padding_value.shape[value_d]
+    x = _batching.bdim_at_front(x, d, size)
+    padded = pad_p.bind(x, _zero_scalar(x), padding_config=((0, 0, 0),) + padding_config)
+    ones = broadcast_in_dim(ArrayImpl(np.ones((), bool)), tuple(x.shape[1:]), ())
+    inside = pad_p.bind(ones, ArrayImpl(np.zeros((), bool)), padding_config=padding_config)
+    inside = broadcast_in_dim(inside, padded.shape, tuple(range(1, padded.ndim)))
+    values = broadcast_in_dim(padding_value, padded.shape, (0,))
+    return select_n(inside, values, padded), 0
+
+
+pad_p.def_batch(_pad_batch)
 
 
 def pad(operand, padding_value, padding_config):

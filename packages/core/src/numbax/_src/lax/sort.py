@@ -164,4 +164,33 @@ def _top_k_jvp(primals, tangents, *, k, axis):
 top_k_p.def_jvp(_top_k_jvp)
 
 
+# --- batching rules ------------------------------------------------------------------------
+# One sort of the batched operands along ``dimension`` shifted past the batch
+# axis. sort's operands must share a shape, so unbatched ones are broadcast
+# along the batch axis and batched ones moved to where the first batched one has it.
+
+from ..interpreters import batching as _batching  # noqa: E402
+
+
+def _sort_batch(args, dims, *, dimension, is_stable, num_keys):
+    first = next(i for i, d in enumerate(dims) if d is not _batching.not_mapped)
+    d = dims[first]
+    size = args[first].shape[d]
+    operands = [_batching.move_batch_axis(a, ad, size, d) for a, ad in zip(args, dims)]
+    outs = sort_p.bind(*operands, dimension=dimension + (dimension >= d), is_stable=is_stable,
+                       num_keys=num_keys)
+    return outs, [d] * len(outs)
+
+
+sort_p.def_batch(_sort_batch)
+
+
+def _top_k_batch(args, dims, *, k, axis):
+    (x,), (d,) = args, dims  # one operand, so it is the batched one
+    return top_k_p.bind(x, k=k, axis=axis + (axis >= d)), [d, d]
+
+
+top_k_p.def_batch(_top_k_batch)
+
+
 __all__ = ["sort", "sort_key_val", "top_k"]
