@@ -9,15 +9,19 @@ import numbax
 import numbax.numpy as jnp
 from numbax import lax
 from numbax.errors import NumbaxTypeError
-from numbax.test_util import F32, F64, FLOATS, I32, I64, OpCase, always, check_op, op_params, uniform
+from numbax.test_util import (F32, F64, FLOATS, I32, I64, OpCase, always, check_op, check_op_grads, grad_params,
+                              op_params, uniform)
 
 INTS = (I32, I64)
 NUMERIC = FLOATS + INTS
 TOL = {F32: (1e-4, 1e-4), F64: (1e-12, 1e-12)}
 
 
-def _rows(name, fun, ref, shapes, dtypes=NUMERIC, **kw):
-    return OpCase(name, fun, ref, shapes, dtypes=dtypes, tol=TOL, sample=uniform(-2, 2), **kw)
+def _rows(name, fun, ref, shapes, dtypes=NUMERIC, grad_order=2, **kw):
+    # Contractions are polynomial in their float arguments: every row checks
+    # gradients to order 2 (grad_params skips rows without float64).
+    return OpCase(name, fun, ref, shapes, dtypes=dtypes, tol=TOL, sample=uniform(-2, 2), grad_order=grad_order,
+                  **kw)
 
 
 EINSUM_CASES = [
@@ -142,6 +146,11 @@ OP_TABLE = [
 @pytest.mark.parametrize("case,shapes,dtype", op_params(OP_TABLE))
 def test_op_table(case, shapes, dtype):
     check_op(case, shapes, dtype)
+
+
+@pytest.mark.parametrize("case,shapes,dtype", grad_params(OP_TABLE))
+def test_op_grads(case, shapes, dtype):
+    check_op_grads(case, shapes, dtype)
 
 
 def _x(*shape, dtype=np.float32):

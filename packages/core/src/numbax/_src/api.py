@@ -1,6 +1,7 @@
 """User-facing entry points that stage or inspect functions: ``make_jaxpr``,
 ``eval_shape``, ``ShapeDtypeStruct``, and moving values to and from devices."""
 
+import math
 import functools
 
 import numpy as np
@@ -24,7 +25,7 @@ class ShapeDtypeStruct:
         self.sharding = sharding
 
     ndim = property(lambda self: len(self.shape))
-    size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
+    size = property(lambda self: math.prod(self.shape))
 
     def __repr__(self):
         weak = ", weak_type=True" if self.weak_type else ""

@@ -9,13 +9,16 @@ im2col matmul per group) or reduce (windowed reductions) each window.
 """
 
 import collections
+import itertools
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import core, dtypes
+from ..array import ArrayImpl
 from ..core import ShapedArray
 from ..dtypes import ALL, NUMBERS
+from ..interpreters import jvp as _ad
 from . import elementwise as lax_elementwise
 from .dot import canonicalize_precision, check_preferred_element_type
 from .shape import _pad_impl
@@ -223,6 +226,110 @@ conv_general_dilated_p = standard_primitive("conv_general_dilated", _conv_genera
                                             _conv_general_dilated_impl)
 
 
+# Bilinear: the tangent is conv(t_lhs, rhs) + conv(lhs, t_rhs). Both transposes
+# are convolutions again (as in XLA and JAX). For one spatial axis with input
+# x, kernel w (K taps), stride s, input dilation ld, kernel dilation rd and
+# padding (lo, hi):  out[o] = sum_k x_padded[o*s + k*rd] * w[k].
+# - lhs: ct_x[i] = sum_k ct_dilated[i*ld + lo - k*rd] * w[k], a convolution of
+#   the ct dilated by s with the reversed kernel, stride ld, padded low by
+#   dilated_K - 1 - lo; the input and output features swap roles in the kernel.
+# - rhs: ct_w[k] = sum_o x_padded[k*rd + o*s] * ct[o], a convolution of x with
+#   the ct as kernel (kernel dilation s, stride rd), with batch and features
+#   swapped: the batch is contracted, the input features index the result.
+# Feature groups and batch groups trade places between the two.
+
+def _conv_sizes(lhs_shape, rhs_shape, out_shape, dimension_numbers, window_strides, lhs_dilation,
+                rhs_dilation):
+    """Per spatial axis: (dilated input, dilated kernel, stride-dilated output) sizes."""
+    lhs_spec, rhs_spec, out_spec = dimension_numbers
+    return [(_dilate_dim(lhs_shape[i], ld), _dilate_dim(rhs_shape[k], rd), _dilate_dim(out_shape[o], s))
+            for i, k, o, s, ld, rd in zip(lhs_spec[2:], rhs_spec[2:], out_spec[2:], window_strides,
+                                          lhs_dilation, rhs_dilation)]
+
+
+def _swap_first_two(spec):
+    return (spec[1], spec[0]) + tuple(spec[2:])
+
+
+def _move_group_factor(x, src, dst, groups):
+    """Split axis ``src`` of ``x`` into ``(groups, rest)`` and fold the groups
+    into axis ``dst`` as its major part (sizes ``n / groups`` and ``m * groups``)."""
+    from .shape import reshape, transpose
+    shape = list(x.shape)
+    split = shape[:src] + [groups, shape[src] // groups] + shape[src + 1:]
+    x = reshape(x, tuple(split))
+    axes = [i for i in range(x.ndim) if i != src]
+    at = axes.index(dst + (dst > src))
+    x = transpose(x, tuple(axes[:at] + [src] + axes[at:]))
+    merged = list(x.shape[:at]) + [x.shape[at] * x.shape[at + 1]] + list(x.shape[at + 2:])
+    return reshape(x, tuple(merged))
+
+
+def _as_dtype(x, dtype):
+    if x.dtype == dtype:
+        return x
+    return lax_elementwise.convert_element_type_p.bind(x, new_dtype=np.dtype(dtype), weak_type=False)
+
+
+def _conv_transpose_lhs(ct, rhs, lhs_aval, *, window_strides, padding, lhs_dilation, rhs_dilation,
+                        dimension_numbers, feature_group_count, batch_group_count, precision):
+    from .shape import rev
+    lhs_spec, rhs_spec, out_spec = dimension_numbers
+    groups = max(feature_group_count, batch_group_count)
+    if groups > 1:
+        # Kernel output features are group-major; the transposed kernel's output
+        # features (the original input features) must be too.
+        rhs = _move_group_factor(rhs, rhs_spec[0], rhs_spec[1], groups)
+    sizes = _conv_sizes(lhs_aval.shape, rhs.shape, ct.shape, dimension_numbers, window_strides, lhs_dilation,
+                        rhs_dilation)
+    pads = []
+    for (lhs_size, window, out_size), (lo, _) in zip(sizes, padding):
+        low = window - 1 - lo
+        pads.append((low, lhs_size + window - 1 - out_size - low))
+    out = conv_general_dilated_p.bind(
+        ct, _as_dtype(rev(rhs, tuple(rhs_spec[2:])), ct.dtype), window_strides=lhs_dilation, padding=tuple(pads),
+        lhs_dilation=window_strides, rhs_dilation=rhs_dilation,
+        dimension_numbers=ConvDimensionNumbers(out_spec, _swap_first_two(rhs_spec), lhs_spec),
+        feature_group_count=groups, batch_group_count=1, precision=precision, preferred_element_type=None)
+    if batch_group_count > 1:
+        # Each batch group produced its own block of features; they belong to
+        # the batch (group-major), as the forward pass split it.
+        out = _move_group_factor(out, lhs_spec[1], lhs_spec[0], batch_group_count)
+    return _as_dtype(out, lhs_aval.dtype)
+
+
+def _conv_transpose_rhs(ct, lhs, rhs_aval, *, window_strides, padding, lhs_dilation, rhs_dilation,
+                        dimension_numbers, feature_group_count, batch_group_count, precision):
+    from ..interpreters.jvp import zeros_like_aval
+    lhs_spec, rhs_spec, out_spec = dimension_numbers
+    if any(ct.shape[d] == 0 for d in out_spec[2:]):
+        return zeros_like_aval(rhs_aval)  # no window was computed: nothing flows back
+    sizes = _conv_sizes(lhs.shape, rhs_aval.shape, ct.shape, dimension_numbers, window_strides, lhs_dilation,
+                        rhs_dilation)
+    pads = tuple((lo, out_size - lhs_size + window - 1 - lo)
+                 for (lhs_size, window, out_size), (lo, _) in zip(sizes, padding))
+    out = conv_general_dilated_p.bind(
+        _as_dtype(lhs, ct.dtype), ct, window_strides=rhs_dilation, padding=pads, lhs_dilation=lhs_dilation,
+        rhs_dilation=window_strides,
+        dimension_numbers=ConvDimensionNumbers(_swap_first_two(lhs_spec), _swap_first_two(out_spec),
+                                               _swap_first_two(rhs_spec)),
+        feature_group_count=batch_group_count, batch_group_count=feature_group_count, precision=precision,
+        preferred_element_type=None)
+    return _as_dtype(out, rhs_aval.dtype)
+
+
+def _conv_general_dilated_transpose(ct, lhs, rhs, *, preferred_element_type, **params):
+    from ..interpreters.transpose import is_undefined_primal
+    ct_lhs = _conv_transpose_lhs(ct, rhs, lhs.aval, **params) if is_undefined_primal(lhs) else None
+    ct_rhs = _conv_transpose_rhs(ct, lhs, rhs.aval, **params) if is_undefined_primal(rhs) else None
+    return [ct_lhs, ct_rhs]
+
+
+_ad.defjvp(conv_general_dilated_p, lambda g, lhs, rhs, **params: conv_general_dilated_p.bind(g, rhs, **params),
+           lambda g, lhs, rhs, **params: conv_general_dilated_p.bind(lhs, g, **params))
+conv_general_dilated_p.def_transpose(_conv_general_dilated_transpose)
+
+
 def _static_ints(values, n, what, default=1):
     if values is None:
         return (default,) * n
@@ -414,6 +521,74 @@ reduce_window_max_p = _reduce_window_primitive("max", np.max, ALL)
 reduce_window_min_p = _reduce_window_primitive("min", np.min, ALL)
 
 
+# reduce_window_sum is linear. Its transpose spreads each output cotangent over
+# its window: the same picture as conv's lhs transpose with a kernel of ones
+# (symmetric, so not reversed), i.e. a window sum of the stride-dilated
+# cotangent with strides and base dilation swapped and the padding mirrored.
+
+def _reduce_window_sum_transpose(ct, operand, *, window_dimensions, window_strides, padding, base_dilation,
+                                 window_dilation):
+    pads = []
+    for size, window, out_size, (lo, _), stride, base, dil in zip(
+            operand.aval.shape, window_dimensions, ct.shape, padding, window_strides, base_dilation,
+            window_dilation):
+        size, window, out_size = _dilate_dim(size, base), _dilate_dim(window, dil), _dilate_dim(out_size, stride)
+        low = window - 1 - lo
+        pads.append((low, size + window - 1 - out_size - low))
+    return [reduce_window_sum_p.bind(ct, window_dimensions=window_dimensions, window_strides=base_dilation,
+                                     padding=tuple(pads), base_dilation=window_strides,
+                                     window_dilation=window_dilation)]
+
+
+_ad.deflinear(reduce_window_sum_p, _reduce_window_sum_transpose)
+
+
+# reduce_window_max/min: the tangent of each output is the tangent at the
+# (first) position of its window holding the chosen value. Every window tap is
+# a strided slice of the padded operand, so the tangent is a sum over taps of
+# select_n(first-hit mask, 0, tap of the tangent): linear in the tangent.
+
+def _window_taps(x, fill, *, window_dimensions, window_strides, padding, base_dilation, window_dilation,
+                 out_shape):
+    """For every window offset, the strided slice of the padded ``x`` holding
+    that tap of every window (each shaped ``out_shape``)."""
+    from .shape import pad, slice as lax_slice
+    config = [(lo, hi, base - 1) for (lo, hi), base in zip(padding, base_dilation)]
+    padded = pad(x, ArrayImpl(np.asarray(fill, x.dtype)), config) if any(map(any, config)) else x
+    for tap in itertools.product(*map(range, window_dimensions)):
+        start = tuple(t * d for t, d in zip(tap, window_dilation))
+        limit = tuple(st + (n - 1) * s + 1 for st, n, s in zip(start, out_shape, window_strides))
+        yield lax_slice(padded, start, limit, window_strides)
+
+
+def _reduce_window_chooser_jvp(prim, kind):
+    def rule(primals, tangents, **params):
+        (x,), (t,) = primals, tangents
+        out = prim.bind(x, **params)
+        if 0 in out.shape or 0 in x.shape:
+            return out, _ad.instantiate(_ad.Zero(_ad.tangent_aval(out.aval)))
+        t = _ad.instantiate(t)
+        zeros = _ad.zeros_like_aval(_ad.tangent_aval(out.aval))
+        taken, total = None, None
+        taps = zip(_window_taps(x, _identity(kind, x.dtype), out_shape=out.shape, **params),
+                   _window_taps(t, 0, out_shape=out.shape, **params))
+        for x_tap, t_tap in taps:
+            hit = lax_elementwise.eq(x_tap, out)
+            if taken is None:
+                taken = hit
+            else:
+                hit = lax_elementwise.bitwise_and(hit, lax_elementwise.bitwise_not(taken))
+                taken = lax_elementwise.bitwise_or(taken, hit)
+            term = lax_elementwise.select_n(hit, zeros, t_tap)
+            total = term if total is None else lax_elementwise.add(total, term)
+        return out, total
+    return rule
+
+
+reduce_window_max_p.def_jvp(_reduce_window_chooser_jvp(reduce_window_max_p, "max"))
+reduce_window_min_p.def_jvp(_reduce_window_chooser_jvp(reduce_window_min_p, "min"))
+
+
 def _monoid_of(computation):
     """Which windowed primitive a reduction function stands for, or None."""
     from ..numpy import ufuncs
@@ -500,3 +675,8 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
             out, init_value)
     return out
 
+
+
+# --- batching rules ------------------------------------------------------------
+
+# --- end of batching rules ---

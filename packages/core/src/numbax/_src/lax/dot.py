@@ -15,6 +15,9 @@ import numpy as np
 
 from .. import dtypes
 from ..core import NumbaxTypeError, ShapedArray
+from ..interpreters import jvp as _ad
+from ..interpreters.transpose import is_undefined_primal
+from .shape import transpose
 from .utils import coerce_scalars, shape_error, standard_primitive
 
 __all__ = ["Precision", "dot_general", "dot", "batch_matmul"]
@@ -133,6 +136,62 @@ def _dot_general_impl(lhs, rhs, *, dimension_numbers, precision, preferred_eleme
 dot_general_p = standard_primitive("dot_general", _dot_general_abstract_eval, _dot_general_impl)
 
 
+# Bilinear: the tangent is dot_general(t_lhs, rhs) + dot_general(lhs, t_rhs).
+# The cotangent of one operand contracts the output cotangent with the other
+# operand over that operand's free axes (batch axes stay batch axes); the
+# result lists batch, own free, then own contracting axes (in the order of the
+# other operand's contracting axes), and a transpose puts them back in place.
+
+def _dot_general_transpose_operand(ct, other, this_aval, this_dims, other_dims, ct_free, *,
+                                   dimension_numbers, precision):
+    """Cotangent of the operand with axes ``this_dims = (contract, batch)``,
+    whose free axes sit at ``ct_free`` in ``ct``; ``other`` is the other operand."""
+    this_contract, this_batch = this_dims
+    other_contract, other_batch = other_dims
+    this_free = [i for i in range(this_aval.ndim) if i not in this_contract + this_batch]
+    other_free = tuple(i for i in range(other.ndim) if i not in other_contract + other_batch)
+    ct_batch = tuple(range(len(this_batch)))
+    ct_other_free = tuple(i for i in range(len(this_batch), ct.ndim) if i not in ct_free)
+    if other.dtype != ct.dtype:
+        other = _convert(other, ct.dtype)
+    out = dot_general_p.bind(ct, other, dimension_numbers=((ct_other_free, other_free), (ct_batch, other_batch)),
+                             precision=precision, preferred_element_type=None)
+    # out's axes: batch, this operand's free axes, then other's contracting axes in increasing order.
+    paired = [this_contract[other_contract.index(d)] for d in sorted(other_contract)]
+    source = list(this_batch) + this_free + paired
+    out = transpose(out, tuple(int(i) for i in np.argsort(source)))
+    if out.dtype != this_aval.dtype:
+        out = _convert(out, this_aval.dtype)
+    return out
+
+
+def _convert(x, dtype):
+    from .elementwise import convert_element_type_p
+    return convert_element_type_p.bind(x, new_dtype=np.dtype(dtype), weak_type=False)
+
+
+def _dot_general_transpose(ct, lhs, rhs, *, dimension_numbers, precision, preferred_element_type):
+    (lhs_contract, rhs_contract), (lhs_batch, rhs_batch) = dimension_numbers
+    n_batch = len(lhs_batch)
+    lhs_nfree = lhs.aval.ndim - len(lhs_contract) - n_batch
+    lhs_free_at = tuple(range(n_batch, n_batch + lhs_nfree))
+    rhs_free_at = tuple(range(n_batch + lhs_nfree, ct.ndim))
+    kw = dict(dimension_numbers=dimension_numbers, precision=precision)
+    ct_lhs = ct_rhs = None
+    if is_undefined_primal(lhs):
+        ct_lhs = _dot_general_transpose_operand(ct, rhs, lhs.aval, (lhs_contract, lhs_batch),
+                                                (rhs_contract, rhs_batch), lhs_free_at, **kw)
+    if is_undefined_primal(rhs):
+        ct_rhs = _dot_general_transpose_operand(ct, lhs, rhs.aval, (rhs_contract, rhs_batch),
+                                                (lhs_contract, lhs_batch), rhs_free_at, **kw)
+    return [ct_lhs, ct_rhs]
+
+
+_ad.defjvp(dot_general_p, lambda g, lhs, rhs, **params: dot_general_p.bind(g, rhs, **params),
+           lambda g, lhs, rhs, **params: dot_general_p.bind(lhs, g, **params))
+dot_general_p.def_transpose(_dot_general_transpose)
+
+
 def _canonical_dimension_numbers(dimension_numbers):
     try:
         (lc, rc), (lb, rb) = dimension_numbers
@@ -190,3 +249,8 @@ def batch_matmul(lhs, rhs, precision=None):
                         "(numbax.numpy.matmul broadcasts for you).")
     batch = tuple(range(lhs.ndim - 2))
     return dot_general(lhs, rhs, (((lhs.ndim - 1,), (rhs.ndim - 2,)), (batch, batch)), precision)
+
+
+# --- batching rules ------------------------------------------------------------
+
+# --- end of batching rules ---

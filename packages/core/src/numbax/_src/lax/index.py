@@ -9,6 +9,7 @@ for scatter. The NumPy impls build one index array per operand axis and do
 a single fancy-indexing operation; there is no Python loop over indices.
 """
 
+import math
 import enum
 from typing import NamedTuple
 
@@ -129,7 +130,7 @@ def _window_starts(operand_shape, indices, index_map, operand_batching, indices_
     """Per operand axis, the window start of each of the N index vectors
     (flattened batch), and which windows lie fully in bounds."""
     batch_shape = indices.shape[:-1]
-    n = int(np.prod(batch_shape, dtype=np.int64))
+    n = math.prod(batch_shape)
     vectors = indices.reshape(n, indices.shape[-1]).astype(np.int64)
     starts = [np.zeros(n, np.int64) for _ in operand_shape]
     in_bounds = np.ones(n, bool)
@@ -230,7 +231,7 @@ def _gather_impl(operand, indices, *, dimension_numbers, slice_sizes, indices_ar
     starts, in_bounds = _window_starts(operand.shape, indices, dn.start_index_map,
                                        dn.operand_batching_dims, dn.start_indices_batching_dims,
                                        slice_sizes, clip=True)
-    n = int(np.prod(batch_shape, dtype=np.int64))
+    n = math.prod(batch_shape)
     windows = operand[None][_window_index(n, starts, slice_sizes)]
     if mode is GatherScatterMode.FILL_OR_DROP:
         fill = _default_fill(operand.dtype) if fill_value is None else fill_value
@@ -399,7 +400,7 @@ def _scatter_impl(combine):
                        if d not in dn.inserted_window_dims and d not in dn.operand_batching_dims]
         for axis, size in zip(window_axes, updates.shape[len(scatter_axes):]):
             window_sizes[axis] = size
-        n = int(np.prod(updates.shape[:len(scatter_axes)], dtype=np.int64))
+        n = math.prod(updates.shape[:len(scatter_axes)])
         updates = updates.reshape((n,) + tuple(window_sizes))  # not -1: windows may be empty
         clip = mode is GatherScatterMode.CLIP
         starts, in_bounds = _window_starts(operand.shape, indices, dn.scatter_dims_to_operand_dims,
@@ -541,7 +542,7 @@ def _scatter_transpose(ct, operand, indices, updates, **params):
             # Of duplicate indices only the last writer reached the output: scatter
             # each update's id and keep the cotangents of the ids that survived.
             from .shape import reshape
-            size = int(np.prod(updates_shape, dtype=np.int64))
+            size = math.prod(updates_shape)
             ids = reshape(lax.iota(np.int32, size), updates_shape)
             written = scatter_p.bind(_full(ct.shape, -1, np.int32), indices, ids, **params)
             survived = lax.eq(_inverse_gather(written, indices, updates_shape, fill_value=-1, **params), ids)

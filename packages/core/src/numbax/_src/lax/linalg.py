@@ -13,7 +13,9 @@ import numpy as np
 import scipy.linalg
 
 from .. import dtypes
+from ..array import ArrayImpl
 from ..core import ShapedArray
+from ..interpreters import jvp as _ad
 from .utils import coerce_scalars, shape_error, standard_primitive
 
 __all__ = ["cholesky", "triangular_solve", "lu", "qr", "eigh", "svd"]
@@ -46,6 +48,83 @@ def _each_matrix(fun, x, out_avals):
     return outs
 
 
+# --- helpers of the differentiation rules --------------------------------------------------
+# Rules work on stacks of matrices with numbax.lax ops only. Tangents meet
+# primal-derived values through matmul, triangular solves and products with
+# constant masks, so every tangent computation stays linear (and transposable).
+
+def _T(x):
+    """Swap the last two axes."""
+    from .shape import transpose
+    return transpose(x, tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2))
+
+
+def _matmul(a, b):
+    """Batched matrix product of ``(..., m, k)`` and ``(..., k, n)`` (equal batch shapes)."""
+    from .dot import dot_general
+    batch = tuple(range(a.ndim - 2))
+    return dot_general(a, b, (((a.ndim - 1,), (b.ndim - 2,)), (batch, batch)))
+
+
+def _mask(x, which, k=0):
+    """A constant of ``x``'s shape and dtype: ``np.tril``/``np.triu``/``np.eye``
+    of ones (``k``-th diagonal) on every matrix."""
+    rows, cols = x.shape[-2:]
+    ones = np.ones((rows, cols), x.dtype)
+    matrix = {"tril": np.tril(ones, k), "triu": np.triu(ones, k), "eye": np.eye(rows, cols, k, x.dtype)}[which]
+    return ArrayImpl(np.ascontiguousarray(np.broadcast_to(matrix, x.shape)))
+
+
+def _tril(x, k=0):
+    from .elementwise import mul
+    return mul(x, _mask(x, "tril", k))
+
+
+def _triu(x, k=0):
+    from .elementwise import mul
+    return mul(x, _mask(x, "triu", k))
+
+
+def _diagonal(x):
+    """``(..., n, n) -> (..., n)``: the diagonals."""
+    from .elementwise import mul
+    from .reduce import reduce_sum
+    return reduce_sum(mul(x, _mask(x, "eye")), (x.ndim - 1,))
+
+
+def _rows_like(v, rows):
+    """``v`` ``(..., k)`` broadcast to ``(..., rows, k)``: ``v[j]`` in column j."""
+    from .shape import broadcast_in_dim
+    shape = tuple(v.shape[:-1]) + (rows, v.shape[-1])
+    return broadcast_in_dim(v, shape, tuple(range(v.ndim - 1)) + (v.ndim,))
+
+
+def _cols_like(v, cols):
+    """``v`` ``(..., k)`` broadcast to ``(..., k, cols)``: ``v[i]`` in row i."""
+    from .shape import broadcast_in_dim
+    return broadcast_in_dim(v, tuple(v.shape) + (cols,), tuple(range(v.ndim)))
+
+
+def _reciprocal_off_diagonal(d):
+    """``1 / d`` off the diagonal, 0 on it (``d`` is ``(..., n, n)``, zero diagonal)."""
+    from .elementwise import add, integer_pow, sub
+    eye = _mask(d, "eye")
+    return sub(integer_pow(add(d, eye), -1), eye)
+
+
+def _symmetric_from_triangle(t, lower):
+    """The symmetric matrix a primitive that reads only one triangle sees:
+    ``tril(t) + tril(t, -1).T`` (or the same with ``triu``)."""
+    from .elementwise import add
+    if lower:
+        return add(_tril(t), _T(_tril(t, -1)))
+    return add(_triu(t), _T(_triu(t, 1)))
+
+
+def _zero_tangent(x):
+    return _ad.Zero(_ad.tangent_aval(x.aval))
+
+
 # --- cholesky ------------------------------------------------------------------------------
 
 def _cholesky_abstract_eval(x):
@@ -69,6 +148,24 @@ def _cholesky_impl(x):
 
 
 cholesky_p = standard_primitive("cholesky", _cholesky_abstract_eval, _cholesky_impl)
+
+
+def _cholesky_jvp(primals, tangents):
+    # x = L L^T  =>  dL = L Phi(L^-1 dx L^-T), Phi = lower triangle with the
+    # diagonal halved (Murray 2016, arXiv:1602.07527).
+    (x,), (t,) = primals, tangents
+    factor = cholesky_p.bind(x)
+    t = _symmetric_from_triangle(_ad.instantiate(t), lower=True)
+    solve = dict(lower=True, conjugate_a=False, unit_diagonal=False)
+    right = triangular_solve_p.bind(factor, t, left_side=False, transpose_a=True, **solve)
+    inner = triangular_solve_p.bind(factor, right, left_side=True, transpose_a=False, **solve)
+    from .elementwise import mul
+    phi = mul(inner, ArrayImpl(np.ascontiguousarray(np.broadcast_to(
+        np.tril(np.ones(x.shape[-2:]), -1) + 0.5 * np.eye(x.shape[-1]), x.shape).astype(x.dtype))))
+    return factor, _matmul(factor, phi)
+
+
+cholesky_p.def_jvp(_cholesky_jvp)
 
 
 def cholesky(x, *, symmetrize_input=True):
@@ -126,6 +223,33 @@ def _triangular_solve_impl(a, b, *, left_side, lower, transpose_a, conjugate_a, 
 
 triangular_solve_p = standard_primitive("triangular_solve", _triangular_solve_abstract_eval,
                                         _triangular_solve_impl)
+
+
+# Linear in b (the transpose solves with op(a) transposed); in a, differentiate
+# op(a) x = b: dx = -op(a)^-1 op(da) x (left side), -x op(da) op(a)^-1 (right),
+# where da is restricted to the triangle the solve reads.
+
+def _triangular_solve_jvp_a(g, ans, a, b, *, left_side, lower, transpose_a, conjugate_a, unit_diagonal):
+    from .elementwise import neg
+    k = 1 if unit_diagonal else 0
+    g = _tril(g, -k) if lower else _triu(g, k)
+    g = _T(g) if transpose_a else g
+    product = _matmul(g, ans) if left_side else _matmul(ans, g)
+    return neg(triangular_solve_p.bind(a, product, left_side=left_side, lower=lower, transpose_a=transpose_a,
+                                       conjugate_a=conjugate_a, unit_diagonal=unit_diagonal))
+
+
+def _triangular_solve_transpose(ct, a, b, *, left_side, lower, transpose_a, conjugate_a, unit_diagonal):
+    from ..interpreters.transpose import is_undefined_primal
+    if is_undefined_primal(a):
+        raise NotImplementedError("triangular_solve is not linear in its matrix a; cannot transpose it.")
+    return [None, triangular_solve_p.bind(a, ct, left_side=left_side, lower=lower, transpose_a=not transpose_a,
+                                          conjugate_a=conjugate_a, unit_diagonal=unit_diagonal)]
+
+
+_ad.defjvp2(triangular_solve_p, _triangular_solve_jvp_a,
+            lambda g, ans, a, b, **params: triangular_solve_p.bind(a, g, **params))
+triangular_solve_p.def_transpose(_triangular_solve_transpose)
 
 
 def triangular_solve(a, b, left_side=False, lower=False, transpose_a=False, conjugate_a=False,
@@ -186,6 +310,45 @@ def _pivots_to_permutation(pivots, size):
 lu_p = standard_primitive("lu", _lu_abstract_eval, _lu_impl, multiple_results=True)
 
 
+def _lu_jvp(primals, tangents):
+    # P a = L U  =>  L^-1 P da U^-1 = L^-1 dL + dU U^-1, a strictly lower plus
+    # an upper triangular part: dL = L tril(., -1), dU = triu(.) U (De Hoog,
+    # Anderssen and Lukas). Rectangular factors are completed to square L
+    # (m, m) and U (n, n) with identity blocks.
+    from .elementwise import add, broadcasted_iota, convert_element_type, eq
+    from .shape import broadcast_in_dim, pad, slice as lax_slice
+    (a,), (da,) = primals, tangents
+    lu, pivots, permutation = lu_p.bind(a)
+    *batch, m, n = a.shape
+    k = min(m, n)
+    nb = len(batch)
+    da = _ad.instantiate(da)
+    # P da as a product with the one-hot permutation matrix (linear in da).
+    shape = tuple(permutation.shape) + (m,)
+    rows = broadcast_in_dim(permutation, shape, tuple(range(nb + 1)))
+    one_hot = convert_element_type(eq(rows, broadcasted_iota(permutation.dtype, shape, nb + 1)), a.dtype)
+    permuted = _matmul(one_hot, da)
+    zero = ArrayImpl(np.zeros((), a.dtype))
+    keep = [(0, 0, 0)] * nb
+    lower = lax_slice(lu, (0,) * (nb + 2), tuple(batch) + (m, k))
+    lower = add(pad(_tril(lower, -1), zero, keep + [(0, 0, 0), (0, m - k, 0)]),
+                _mask(ShapedArray(tuple(batch) + (m, m), a.dtype), "eye"))
+    upper = lax_slice(lu, (0,) * (nb + 2), tuple(batch) + (k, n))
+    upper_eye = np.eye(n, dtype=a.dtype)
+    upper_eye[:k, :k] = 0
+    upper = add(pad(_triu(upper), zero, keep + [(0, n - k, 0), (0, 0, 0)]),
+                ArrayImpl(np.ascontiguousarray(np.broadcast_to(upper_eye, tuple(batch) + (n, n)))))
+    inner = triangular_solve_p.bind(lower, permuted, left_side=True, lower=True, transpose_a=False,
+                                    conjugate_a=False, unit_diagonal=True)
+    inner = triangular_solve_p.bind(upper, inner, left_side=False, lower=False, transpose_a=False,
+                                    conjugate_a=False, unit_diagonal=False)
+    dlu = add(_matmul(lower, _tril(inner, -1)), _matmul(_triu(inner), upper))
+    return [lu, pivots, permutation], [dlu, _zero_tangent(pivots), _zero_tangent(permutation)]
+
+
+lu_p.def_jvp(_lu_jvp)
+
+
 def lu(x):
     """LU decomposition with partial pivoting: ``x[..., perm, :] = L @ U``.
 
@@ -217,6 +380,48 @@ def _qr_impl(x, *, full_matrices):
 
 
 qr_p = standard_primitive("qr", _qr_abstract_eval, _qr_impl, multiple_results=True)
+
+
+def _qr_jvp_tall(q, r, dx):
+    """Tangents of ``x = q r`` with ``q`` ``(..., m, n)`` orthonormal columns,
+    ``m >= n``: with C = q^T dx r^-1, dr = (C - W) r and dq = q (W - C) + dx r^-1,
+    where W = tril(C, -1) - tril(C, -1)^T is skew (arXiv j-towns qr-derivative)."""
+    from .elementwise import add, sub
+    dx_rinv = triangular_solve_p.bind(r, dx, left_side=False, lower=False, transpose_a=False, conjugate_a=False,
+                                      unit_diagonal=False)
+    c = _matmul(_T(q), dx_rinv)
+    strict = _tril(c, -1)
+    w = sub(strict, _T(strict))
+    return add(_matmul(q, sub(w, c)), dx_rinv), _matmul(sub(c, w), r)
+
+
+def _qr_jvp(primals, tangents, *, full_matrices):
+    from .shape import concatenate, slice as lax_slice
+    from .elementwise import add
+    (x,), (dx,) = primals, tangents
+    q, r = qr_p.bind(x, full_matrices=full_matrices)
+    *batch, m, n = x.shape
+    dx = _ad.instantiate(dx)
+    if m >= n:
+        if full_matrices and m > n:
+            raise NotImplementedError(
+                f"Differentiation of qr with full_matrices=True is not implemented for tall matrices "
+                f"({m}x{n}): the extra {m - n} columns of q are not unique. Use full_matrices=False "
+                "(numbax.numpy.linalg.qr's default mode='reduced').")
+        dq, dr = _qr_jvp_tall(q, r, dx)
+        return [q, r], [dq, dr]
+    # Wide: x = [x1 x2] with square x1 = q r1, and r2 = q^T x2.
+    nb = len(batch)
+    start, left, right = (0,) * (nb + 2), tuple(batch) + (m, m), tuple(batch) + (m, n)
+    r1 = lax_slice(r, start, left)
+    dq, dr1 = _qr_jvp_tall(q, r1, lax_slice(dx, start, left))
+    right_start = (0,) * (nb + 1) + (m,)
+    x2, dx2 = lax_slice(x, right_start, right), lax_slice(dx, right_start, right)
+    dr2 = add(_matmul(_T(dq), x2), _matmul(_T(q), dx2))
+    return [q, r], [dq, concatenate([dr1, dr2], nb + 1)]
+
+
+qr_p.def_jvp(_qr_jvp)
 
 
 def qr(x, *, pivoting=False, full_matrices=True):
@@ -263,6 +468,29 @@ def _eigh_impl(x, *, lower, sort_eigenvalues, subset_by_index):
 
 
 eigh_p = standard_primitive("eigh", _eigh_abstract_eval, _eigh_impl, multiple_results=True)
+
+
+def _eigh_jvp(primals, tangents, *, lower, sort_eigenvalues, subset_by_index):
+    # a v_j = w_j v_j  =>  dw_j = v_j^T da v_j and
+    # dv_j = sum_{i != j} v_i (v_i^T da v_j) / (w_j - w_i)  (distinct eigenvalues).
+    # A subset needs every eigenvector: the full decomposition is sliced.
+    from .elementwise import mul, sub
+    from .shape import slice as lax_slice
+    (a,), (da,) = primals, tangents
+    n = a.shape[-1]
+    v, w = eigh_p.bind(a, lower=lower, sort_eigenvalues=sort_eigenvalues, subset_by_index=None)
+    da = _symmetric_from_triangle(_ad.instantiate(da), lower)
+    projected = _matmul(_matmul(_T(v), da), v)
+    f = _reciprocal_off_diagonal(sub(_rows_like(w, n), _cols_like(w, n)))
+    dv, dw = _matmul(v, mul(f, projected)), _diagonal(projected)
+    lo, hi = subset_by_index or (0, n)
+    if (lo, hi) != (0, n):
+        v, w, dv, dw = (lax_slice(x, (0,) * (x.ndim - 1) + (lo,), tuple(x.shape[:-1]) + (hi,))
+                        for x in (v, w, dv, dw))
+    return [v, w], [dv, dw]
+
+
+eigh_p.def_jvp(_eigh_jvp)
 
 
 def eigh(x, *, lower=True, symmetrize_input=True, sort_eigenvalues=True, subset_by_index=None):
@@ -335,6 +563,55 @@ def _svd_impl(x, *, full_matrices, compute_uv, subset_by_index):
 svd_p = standard_primitive("svd", _svd_abstract_eval, _svd_impl, multiple_results=True)
 
 
+def _svd_jvp(primals, tangents, *, full_matrices, compute_uv, subset_by_index):
+    # With dS = u^T da v (k x k): ds = diag(dS), and for distinct nonzero
+    # singular values du = u (F o (dS s + s dS^T)), dv = v (F o (s dS + dS^T s)),
+    # F_ij = 1 / (s_j^2 - s_i^2) off the diagonal, plus the parts of du (tall)
+    # or dv (wide) outside the span of u or v: (1 - u u^T) da v / s.
+    from .elementwise import add, div, mul, sub
+    (a,), (da,) = primals, tangents
+    *_, m, n = a.shape
+    k = min(m, n)
+    lo, hi = subset_by_index or (0, k)
+    if compute_uv and (lo, hi) != (0, k):
+        raise NotImplementedError(
+            f"Differentiation of svd with compute_uv=True and subset_by_index={subset_by_index} is not "
+            "implemented; take the full decomposition and slice it.")
+    if compute_uv and full_matrices and m != n:
+        raise NotImplementedError(
+            f"Differentiation of svd with full_matrices=True is not implemented for non-square ({m}x{n}) "
+            "matrices: the extra singular vectors are not unique. Use full_matrices=False.")
+    outs = svd_p.bind(a, full_matrices=full_matrices, compute_uv=compute_uv, subset_by_index=subset_by_index)
+    if compute_uv:
+        s, u, vt = outs
+    else:
+        s, u, vt = svd_p.bind(a, full_matrices=False, compute_uv=True, subset_by_index=subset_by_index)
+    if hi - lo == 0:
+        return outs, [_ad.instantiate(_zero_tangent(x)) for x in outs]
+    da = _ad.instantiate(da)
+    v = _T(vt)
+    ds_matrix = _matmul(_matmul(_T(u), da), v)
+    ds = _diagonal(ds_matrix)
+    if not compute_uv:
+        return outs, [ds]
+    size = s.shape[-1]
+    s_j, s_i = _rows_like(s, size), _cols_like(s, size)
+    f = _reciprocal_off_diagonal(mul(add(s_j, s_i), sub(s_j, s_i)))
+    ds_s, s_ds = mul(ds_matrix, s_j), mul(s_i, ds_matrix)
+    du = _matmul(u, mul(f, add(ds_s, _T(ds_s))))
+    dv = _matmul(v, mul(f, add(s_ds, _T(s_ds))))
+    if m > n:
+        dav = _matmul(da, v)
+        du = add(du, div(sub(dav, _matmul(u, _matmul(_T(u), dav))), _rows_like(s, m)))
+    if n > m:
+        dau = _matmul(_T(da), u)
+        dv = add(dv, div(sub(dau, _matmul(v, _matmul(vt, dau))), _rows_like(s, n)))
+    return [s, u, vt], [ds, du, _T(dv)]
+
+
+svd_p.def_jvp(_svd_jvp)
+
+
 def svd(x, *, full_matrices=True, compute_uv=True, subset_by_index=None):
     """Singular value decomposition ``x = u @ diag(s) @ vh``.
 
@@ -357,3 +634,8 @@ def svd(x, *, full_matrices=True, compute_uv=True, subset_by_index=None):
         return outs[0]
     s, u, vh = outs
     return u, s, vh
+
+
+# --- batching rules ------------------------------------------------------------
+
+# --- end of batching rules ---

@@ -6,6 +6,7 @@ index of the first NaN. An empty reduction gives the monoid's identity
 (``reduce_max`` of nothing is -inf, or the smallest integer).
 """
 
+import math
 import numpy as np
 
 from .. import dtypes
@@ -261,7 +262,7 @@ def _exclusive_products(x, axes):
     identity = perm == tuple(range(x.ndim))
     moved = x if identity else _shape.transpose(x, perm)
     kept_shape = tuple(x.shape[d] for d in kept)
-    n = int(np.prod([x.shape[d] for d in axes], dtype=np.int64))
+    n = math.prod([x.shape[d] for d in axes])
     flat = _shape.reshape(moved, kept_shape + (n,))
     last = len(kept_shape)
     one = elementwise._const(x, 1)

@@ -1,6 +1,7 @@
 """Shape primitives: broadcast_in_dim, reshape, transpose, squeeze, rev,
 slice, concatenate, pad. Rule functions sit right below each primitive."""
 
+import math
 import builtins
 
 import numpy as np
@@ -134,7 +135,7 @@ def broadcast_to_rank(x, rank):
 # --- reshape ---------------------------------------------------------------------------
 
 def _reshape_abstract_eval(x, *, new_sizes, dimensions):
-    if int(np.prod(new_sizes, dtype=np.int64)) != x.size:
+    if math.prod(new_sizes) != x.size:
         raise shape_error("reshape", f"cannot reshape {x.size} elements into shape {new_sizes}", x)
     if dimensions is not None and sorted(dimensions) != list(range(x.ndim)):
         raise shape_error("reshape", f"dimensions={dimensions} must be a permutation of the axes", x)
@@ -496,7 +497,7 @@ def collapse(operand, start_dimension, stop_dimension=None):
     """Merge axes ``start_dimension:stop_dimension`` into one."""
     (operand,) = coerce_scalars(operand)
     stop = operand.ndim if stop_dimension is None else stop_dimension
-    size = int(np.prod(operand.shape[start_dimension:stop], dtype=np.int64))
+    size = math.prod(operand.shape[start_dimension:stop])
     return reshape(operand, tuple(operand.shape[:start_dimension]) + (size,) + tuple(operand.shape[stop:]))
 
 

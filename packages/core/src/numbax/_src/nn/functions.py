@@ -2,6 +2,7 @@
 ops in their numerically stable forms. Integer inputs promote to float, except
 for ``relu`` and ``hard_tanh``, which keep them (as JAX)."""
 
+import math
 import operator
 
 import numpy as np
@@ -234,7 +235,7 @@ def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None, 
 
     def average(values):
         if mask is None:
-            count = float(np.prod([x.shape[a] for a in axes]))
+            count = float(math.prod(x.shape[a] for a in axes))
             return lax.div(_reduce(lax_reduce.reduce_sum, values, axes, keepdims=True), count)
         kept = _select(mask, values, 0.0)
         weights = lax.convert_element_type(ufuncs._broadcast_to(mask, tuple(kept.shape)), kept.dtype)

@@ -12,6 +12,7 @@ at the first advanced index if the advanced indices (integer arrays and
 ints) are adjacent, else first.
 """
 
+import math
 import operator
 
 import numpy as np
@@ -297,7 +298,7 @@ def _gather_from_plan(x, plan, entries, mode, fill_value, indices_are_sorted, un
     if plan.empty_axis is not None:
         # A window of size 1 cannot start on an empty axis; only an empty
         # result or a fill is well defined.
-        if int(np.prod(plan.batch_shape)) and mode is not GatherScatterMode.FILL_OR_DROP:
+        if math.prod(plan.batch_shape) and mode is not GatherScatterMode.FILL_OR_DROP:
             raise IndexError(f"index is out of bounds for axis {plan.empty_axis} with size 0")
         fill = _default_fill(x.dtype) if fill_value is None else fill_value
         out = _filled(plan.core_shape, x.dtype, fill)
@@ -699,7 +700,7 @@ def unravel_index(indices, shape):
     check_arraylike("unravel_index", indices)
     indices = _integer_array("unravel_index", "indices", indices)
     shape = tuple(operator.index(d) for d in shape)
-    total = int(np.prod(shape, dtype=np.int64))
+    total = math.prod(shape)
     if total == 0:
         raise ValueError(f"unravel_index: cannot unravel into the empty shape {shape}.")
     flat = lax.clamp(-total if not dtypes.is_unsigned(indices.dtype) else 0, indices, total - 1)

@@ -7,6 +7,7 @@ floats (int64 into float64, the others into float32); ``argmax`` gives the
 default integer; float16 sums and means accumulate in float32.
 """
 
+import math
 import builtins
 
 import numpy as np
@@ -103,7 +104,7 @@ def _keepdims(result, axes, keep):
 
 
 def _reduced_size(shape, axes):
-    return int(np.prod([shape[d] for d in axes], dtype=np.int64))
+    return math.prod([shape[d] for d in axes])
 
 
 # --- sum, prod, max, min, any, all ---------------------------------------------------------

@@ -9,6 +9,7 @@ indices become ``slice``/``rev``/``broadcast_in_dim`` pieces joined by one
 (``numbax.numpy.take``).
 """
 
+import math
 import numpy as np
 
 from ... import lax
@@ -72,7 +73,7 @@ def _reshape_sizes(sizes, a):
     if len(unknown) > 1 or any(d < -1 for d in sizes):
         raise TypeError(f"reshape: shape {sizes} may contain at most one -1 (an inferred size) and "
                         "no other negative sizes.")
-    known = int(np.prod([d for d in sizes if d != -1], dtype=np.int64))
+    known = math.prod([d for d in sizes if d != -1])
     if unknown:
         if known == 0 or a.size % known:
             raise TypeError(f"reshape: cannot reshape an array of shape {_shape_str(a)} (size {a.size}) "
@@ -778,7 +779,7 @@ def size(a, axis=None):
     """The number of elements of ``a``, or its length along ``axis``."""
     dims = shape(a)
     if axis is None:
-        return int(np.prod(dims, dtype=np.int64))
+        return math.prod(dims)
     return dims[canonicalize_axis(axis, len(dims), "size")]
 
 

@@ -6,9 +6,9 @@ tracing ``unique`` needs a static ``size=``, since its output length would
 otherwise depend on the values.
 """
 
+import math
 import operator
 
-import numpy as np
 
 from .. import dtypes
 from ..errors import ConcretizationTypeError
@@ -279,7 +279,7 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
             raise ValueError(f"jnp.unique: axis {axis} is out of bounds for a 0-d array; use axis=None.")
         axis = canonicalize_axis(axis, ar.ndim, "jnp.unique")
         moved = lax_shape.transpose(ar, (axis,) + tuple(d for d in range(ar.ndim) if d != axis))
-        n, width = ar.shape[axis], int(np.prod(moved.shape[1:], dtype=np.int64))
+        n, width = ar.shape[axis], math.prod(moved.shape[1:])
         rows = lax_shape.reshape(moved, (n, width))
     int_dtype = dtypes.default_int_dtype()
     if size is not None:
