@@ -35,5 +35,5 @@ def print_table(title, cases, have_jax):
     for name, unit, fns in cases:
         times = {impl: best_seconds(fn) for impl, fn in fns.items()}
         cells = [f"{impl} {t * scale[unit]:.2f} {unit}" for impl, t in times.items()]
-        ratios = [f"numbax/{ref} {times['numbax'] / times[ref]:.2f}x" for ref in times if ref != "numbax"]
+        ratios = [f"numbax/{ref} {times['numbax'] / times[ref]:.3g}x" for ref in times if ref != "numbax"]
         print(f"  {name}\n    " + "  ".join(cells) + "\n    " + "  ".join(ratios))

@@ -227,8 +227,9 @@ def test_conv_jaxpr_params():
     text = str(numbax.make_jaxpr(lambda x, w: lax.conv_general_dilated(x, w, (1, 1), "SAME",
                                                                        dimension_numbers=NHWC))(
         _x(1, 5, 5, 3), _x(3, 3, 3, 4)))
-    assert "conv_general_dilated[batch_group_count=1 dimension_numbers=((0, 3, 1, 2), (3, 2, 0, 1), " \
-           "(0, 3, 1, 2)) feature_group_count=1 lhs_dilation=(1, 1) padding=((1, 1), (1, 1))" in text
+    assert "conv_general_dilated[batch_group_count=1 dimension_numbers=ConvDimensionNumbers(lhs_spec=(0, 3, " \
+           "1, 2), rhs_spec=(3, 2, 0, 1), out_spec=(0, 3, 1, 2)) feature_group_count=1 lhs_dilation=(1, 1) " \
+           "padding=((1, 1), (1, 1))" in text
     pool = numbax.make_jaxpr(lambda x: lax.reduce_window(x, -np.inf, lax.max, (2,), (2,), "VALID"))
     text = str(pool(_x(4)))
     assert "reduce_window_max[base_dilation=(1,) padding=((0, 0),) window_dilation=(1,)" in text
@@ -266,3 +267,82 @@ def test_reduce_window_errors():
                                  padding=((0, 0), (0, 0)), base_dilation=(1, 1), window_dilation=(1, 1))
     with pytest.raises(ValueError, match="window_dimensions needs 2 entries"):
         lax.reduce_window(_x(4, 4), 0.0, lax.add, (2,), (1, 1), "VALID")
+
+
+# --- vmap column and batched convolutions (conv / reduce_window batch rules) ------------------
+
+from numbax.test_util import check_op_vmap, vmap_params  # noqa: E402
+
+
+@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(OP_TABLE))
+def test_op_vmap(case, shapes, dtype, layout):
+    check_op_vmap(case, shapes, dtype, layout)
+
+
+def _conv_vmap_vs_loop(fun, lhs, rhs, in_axes, size=3):
+    out = numbax.vmap(fun, in_axes=in_axes)(jnp.asarray(lhs), jnp.asarray(rhs))
+    pick = [(lambda a, i, ax=ax: a if ax is None else np.take(a, i, ax)) for ax in in_axes]
+    loop = [np.asarray(fun(jnp.asarray(pick[0](lhs, i)), jnp.asarray(pick[1](rhs, i)))) for i in range(size)]
+    np.testing.assert_allclose(np.asarray(out), np.stack(loop), rtol=1e-5, atol=1e-5)
+
+
+# (feature_group_count, batch_group_count, lhs shape, rhs shape) in NCHW / OIHW.
+GROUPINGS = [(1, 1, (2, 3, 5, 6), (4, 3, 3, 2)), (2, 1, (2, 4, 5, 5), (6, 2, 2, 2)),
+             (1, 2, (4, 2, 4, 4), (6, 2, 2, 2))]
+
+
+@pytest.mark.parametrize("in_axes", [(None, 0), (None, 3), (0, None), (4, None), (0, 0), (2, 1)])
+@pytest.mark.parametrize("groups,batch_groups,lhs_shape,rhs_shape", GROUPINGS)
+@pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
+def test_vmap_conv_equals_loop(groups, batch_groups, lhs_shape, rhs_shape, in_axes, layout):
+    rng = np.random.default_rng(0)
+    dnums = None
+    if layout == "NHWC":
+        lhs_shape, rhs_shape = tuple(np.array(lhs_shape)[[0, 2, 3, 1]]), tuple(np.array(rhs_shape)[[2, 3, 1, 0]])
+        dnums = NHWC
+
+    def fun(x, w):
+        return lax.conv_general_dilated(x, w, (1, 2), ((1, 0), (0, 1)), rhs_dilation=(2, 1),
+                                        dimension_numbers=dnums, feature_group_count=groups,
+                                        batch_group_count=batch_groups)
+
+    def batched(shape, axis):
+        shape = shape if axis is None else shape[:axis] + (3,) + shape[axis:]
+        return rng.uniform(-1, 1, shape).astype(np.float32)
+    _conv_vmap_vs_loop(fun, batched(lhs_shape, in_axes[0]), batched(rhs_shape, in_axes[1]), in_axes)
+
+
+def test_vmap_conv_over_a_batch_of_kernels_is_one_convolution():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, (2, 5, 5, 3)).astype(np.float32)
+    kernels = rng.uniform(-1, 1, (4, 3, 3, 3, 2)).astype(np.float32)
+
+    def fun(w):
+        return lax.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=NHWC)
+    out = numbax.vmap(fun)(jnp.asarray(kernels))
+    np.testing.assert_allclose(np.asarray(out), np.stack([np.asarray(fun(jnp.asarray(w))) for w in kernels]),
+                               rtol=1e-5, atol=1e-5)
+    names = [e.primitive.name for e in numbax.make_jaxpr(numbax.vmap(fun))(kernels).eqns]
+    assert names.count("conv_general_dilated") == 1, names
+
+
+@pytest.mark.parametrize("in_axes", [(0, 0), (None, 0), (0, None)])
+def test_vmap_conv_size_zero_batch(in_axes):
+    x, w = np.ones((2, 3, 5), np.float32), np.ones((4, 3, 2), np.float32)
+    args = [a if ax is None else np.zeros((0,) + a.shape, np.float32) for a, ax in zip((x, w), in_axes)]
+    out = numbax.vmap(lambda a, b: lax.conv(a, b, (1,), "VALID"), in_axes=in_axes)(*map(jnp.asarray, args))
+    assert out.shape == (0, 2, 4, 4) and out.dtype == np.float32
+
+
+@pytest.mark.parametrize("computation,init", [(lax.add, 0.0), (lax.max, -np.inf), (lax.min, np.inf)])
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_vmap_reduce_window_equals_loop(computation, init, axis):
+    x = np.random.default_rng(2).uniform(-1, 1, (5, 7)).astype(np.float32)
+    xs = np.stack([x * (i + 1) for i in range(3)], axis=axis)
+
+    def fun(a):
+        return lax.reduce_window(a, init, computation, (2, 3), (1, 2), ((1, 0), (0, 1)), (2, 1), (1, 2))
+    out = numbax.vmap(fun, in_axes=axis)(jnp.asarray(xs))
+    loop = [np.asarray(fun(jnp.asarray(np.take(xs, i, axis)))) for i in range(3)]
+    np.testing.assert_allclose(np.asarray(out), np.stack(loop), rtol=1e-6)
+# --- end of vmap tests ---

@@ -12,7 +12,8 @@ import numbax
 import numbax.numpy as jnp
 from numbax import lax
 from numbax.errors import NumbaxTypeError
-from numbax.test_util import F32, F64, FLOATS, I32, I64, OpCase, always, check_op, op_params, uniform
+from numbax.test_util import (F32, F64, FLOATS, I32, I64, OpCase, always, check_op, check_op_grads, grad_params,
+                              op_params, uniform)
 
 TOL = {F32: (2e-4, 2e-4), F64: (1e-10, 1e-10)}
 
@@ -133,6 +134,18 @@ def _eigh_reference(a):
     return sym, _eye_like(a, a.shape[-1]), np.linalg.eigvalsh(sym)
 
 
+def _squares(decomposition):
+    """``x * x`` of every factor: invariant under each vector's sign."""
+    def fun(a):
+        return tuple(x * x for x in decomposition(a))
+    return fun
+
+
+def _symmetric(rng, shape, dtype):
+    x = rng.uniform(-1, 1, shape)
+    return ((x + np.swapaxes(x, -1, -2)) / 2).astype(dtype)
+
+
 def _row(name, fun, ref, shapes, sample=well_conditioned, **kw):
     kw.setdefault("tol", TOL)
     return OpCase(name, fun, ref, shapes, dtypes=FLOATS, sample=sample, **kw)
@@ -146,32 +159,52 @@ SQUARE = [[(3, 3)], [(2, 4, 4)], [(1, 1)], [(0, 0)], [(0, 3, 3)]]
 RECTANGULAR = [[(4, 3)], [(3, 4)], [(2, 3, 3)], [(0, 3)], [(3, 0)]]
 
 LAX_TABLE = [
-    _row("lax.linalg.cholesky", lax.linalg.cholesky, cholesky_reference, SQUARE, sample=positive_definite),
+    _row("lax.linalg.cholesky", lax.linalg.cholesky, cholesky_reference, SQUARE, sample=positive_definite,
+         grad_order=2),
     *[_row(f"lax.linalg.triangular_solve[left={ls} lower={lo} transpose={tr} unit={ud}]",
            lambda a, b, f=(ls, lo, tr, ud): lax.linalg.triangular_solve(
                a, b, left_side=f[0], lower=f[1], transpose_a=f[2], unit_diagonal=f[3]),
            triangular_solve_reference(ls, lo, tr, ud),
            [[(3, 3), (3, 2) if ls else (2, 3)], [(2, 4, 4), (2, 4, 1) if ls else (2, 1, 4)],
-            [(0, 0), (0, 2) if ls else (2, 0)]])
+            [(0, 0), (0, 2) if ls else (2, 0)]], grad_order=2)
       for ls, lo, tr, ud in [(True, True, False, False), (True, False, True, True),
                              (False, False, False, False), (False, True, True, False)]],
     _row("lax.linalg.lu", lax.linalg.lu, lu_reference, RECTANGULAR + [[(2, 4, 4)], [(0, 0)]],
-         sample=uniform(-1, 1), out_dtype=lambda d: (d, I32, I32)),
-    *[_row(f"lax.linalg.qr[full_matrices={fm}]", *_qr_properties(fm), RECTANGULAR, sample=uniform(-1, 1))
+         sample=uniform(-1, 1), out_dtype=lambda d: (d, I32, I32), grad_order=2),
+    # Full bases of non-square matrices are not unique: no derivative (JAX neither).
+    *[_row(f"lax.linalg.qr[full_matrices={fm}]", *_qr_properties(fm), RECTANGULAR, sample=uniform(-1, 1),
+           grad_order=0 if fm else 2)
       for fm in (True, False)],
-    _row("lax.linalg.eigh", _eigh_properties, _eigh_reference, SQUARE, sample=uniform(-1, 1)),
-    *[_row(f"lax.linalg.svd[full_matrices={fm}]", *_svd_properties(fm), RECTANGULAR, sample=uniform(-1, 1))
+    _row("lax.linalg.eigh", _eigh_properties, _eigh_reference, SQUARE, sample=uniform(-1, 1), grad_order=2),
+    *[_row(f"lax.linalg.svd[full_matrices={fm}]", *_svd_properties(fm), RECTANGULAR, sample=uniform(-1, 1),
+           grad_order=0 if fm else 2)
       for fm in (True, False)],
     _row("lax.linalg.svd[compute_uv=False]", lambda a: lax.linalg.svd(a, compute_uv=False),
-         lambda a: np.linalg.svd(a, compute_uv=False), RECTANGULAR, sample=uniform(-1, 1)),
+         lambda a: np.linalg.svd(a, compute_uv=False), RECTANGULAR, sample=uniform(-1, 1), grad_order=2),
+    # Elementwise squares of the factors do not depend on the sign of each
+    # singular/eigen vector, yet move with them: they exercise the vectors'
+    # derivatives (the property rows above are mostly constant).
+    _row("lax.linalg.qr[squares]", _squares(lambda a: lax.linalg.qr(a, full_matrices=False)),
+         _squares(lambda a: np.linalg.qr(a)), [[(4, 3)], [(3, 4)], [(2, 3, 3)]], sample=uniform(-1, 1),
+         grad_order=2),
+    _row("lax.linalg.eigh[squares]", _squares(lax.linalg.eigh), _squares(lambda a: np.linalg.eigh(a)[::-1]),
+         [[(3, 3)], [(2, 4, 4)]], sample=_symmetric, grad_order=2),
+    _row("lax.linalg.eigh[subset squares]", _squares(lambda a: lax.linalg.eigh(a, subset_by_index=(1, 3))),
+         _squares(lambda a: tuple(x[..., 1:3] for x in np.linalg.eigh(a)[::-1])), [[(4, 4)], [(2, 3, 3)]],
+         sample=_symmetric, grad_order=2),
+    _row("lax.linalg.svd[squares]", _squares(lambda a: lax.linalg.svd(a, full_matrices=False)),
+         _squares(lambda a: np.linalg.svd(a, full_matrices=False)), [[(4, 3)], [(3, 4)], [(2, 3, 3)]],
+         sample=uniform(-1, 1), grad_order=2),
+    _row("lax.linalg.svd[square full_matrices]", _squares(lax.linalg.svd), _squares(np.linalg.svd),
+         [[(3, 3)]], sample=uniform(-1, 1), grad_order=2),
 ]
 
 
-def _norm_row(label, ord, axis, shapes, keepdims=False, dtypes=FLOATS, out_dtype=None):
+def _norm_row(label, ord, axis, shapes, keepdims=False, dtypes=FLOATS, out_dtype=None, grad_order=2):
     kw = {"out_dtype": out_dtype} if out_dtype else {}
     return OpCase(f"jnp.linalg.norm[{label}]", lambda x: jnp.linalg.norm(x, ord, axis, keepdims),
                   lambda x: np.linalg.norm(x, ord, axis, keepdims), shapes, dtypes=dtypes, tol=TOL,
-                  sample=uniform(-2, 2), **kw)
+                  sample=uniform(-2, 2), grad_order=grad_order, **kw)
 
 
 def _qr_numpy_properties(mode):
@@ -204,37 +237,40 @@ NUMPY_TABLE = [
     _norm_row("all axes", None, None, [[(2, 3, 4)], [()], [(0,)]]),
     _norm_row("int", None, None, [[(4,)]], dtypes=(I32,), out_dtype=always(F32)),
     OpCase("jnp.linalg.vector_norm", lambda x: jnp.linalg.vector_norm(x, axis=(0, 2), ord=1),
-           lambda x: np.linalg.vector_norm(x, axis=(0, 2), ord=1), [[(2, 3, 4)]], tol=TOL),
+           lambda x: np.linalg.vector_norm(x, axis=(0, 2), ord=1), [[(2, 3, 4)]], tol=TOL, grad_order=2),
     OpCase("jnp.linalg.matrix_norm", lambda x: jnp.linalg.matrix_norm(x, ord="nuc"),
-           lambda x: np.linalg.matrix_norm(x, ord="nuc"), [[(2, 3, 4)]], tol=TOL),
-    _row("jnp.linalg.inv", jnp.linalg.inv, np.linalg.inv, SQUARE),
+           lambda x: np.linalg.matrix_norm(x, ord="nuc"), [[(2, 3, 4)]], tol=TOL, grad_order=2),
+    _row("jnp.linalg.inv", jnp.linalg.inv, np.linalg.inv, SQUARE, grad_order=2),
     _row("jnp.linalg.solve", jnp.linalg.solve, np.linalg.solve,
          [[(3, 3), (3,)], [(2, 3, 3), (3,)], [(2, 3, 3), (2, 3, 2)], [(3, 3), (4, 3, 2)],
           [(2, 1, 3, 3), (5, 3, 1)], [(0, 3, 3), (3, 2)], [(3, 3), (3, 0)]],
-         samplers=[well_conditioned, uniform(-1, 1)]),
-    _row("jnp.linalg.cholesky", jnp.linalg.cholesky, np.linalg.cholesky, SQUARE, sample=positive_definite),
+         samplers=[well_conditioned, uniform(-1, 1)], grad_order=2),
+    _row("jnp.linalg.cholesky", jnp.linalg.cholesky, np.linalg.cholesky, SQUARE, sample=positive_definite,
+         grad_order=2),
     _row("jnp.linalg.cholesky[upper]", lambda a: jnp.linalg.cholesky(a, upper=True),
-         lambda a: np.linalg.cholesky(a, upper=True), SQUARE[:2], sample=positive_definite),
-    _row("jnp.linalg.det", jnp.linalg.det, np.linalg.det, SQUARE, sample=uniform(-1, 1)),
+         lambda a: np.linalg.cholesky(a, upper=True), SQUARE[:2], sample=positive_definite, grad_order=2),
+    _row("jnp.linalg.det", jnp.linalg.det, np.linalg.det, SQUARE, sample=uniform(-1, 1), grad_order=2),
     _row("jnp.linalg.det[singular]", jnp.linalg.det, np.linalg.det, [[(3, 3)]], sample=rank_two),
-    _row("jnp.linalg.slogdet", jnp.linalg.slogdet, np.linalg.slogdet, SQUARE, sample=uniform(-1, 1)),
+    _row("jnp.linalg.slogdet", jnp.linalg.slogdet, np.linalg.slogdet, SQUARE, sample=uniform(-1, 1),
+         grad_order=2),
     _row("jnp.linalg.eigh", _eigh_numpy_properties, lambda a: _eigh_reference(a)[::2], SQUARE,
-         sample=uniform(-1, 1)),
+         sample=uniform(-1, 1), grad_order=2),
     _row("jnp.linalg.eigvalsh", jnp.linalg.eigvalsh, lambda a: _eigh_reference(a)[2], SQUARE,
-         sample=uniform(-1, 1)),
+         sample=uniform(-1, 1), grad_order=2),
     _row("jnp.linalg.svd", _svd_numpy_properties, lambda a: (a, np.linalg.svd(a, compute_uv=False)),
-         RECTANGULAR, sample=uniform(-1, 1)),
+         RECTANGULAR, sample=uniform(-1, 1), grad_order=2),
     _row("jnp.linalg.svdvals", jnp.linalg.svdvals, lambda a: np.linalg.svd(a, compute_uv=False), RECTANGULAR,
-         sample=uniform(-1, 1)),
-    *[_row(f"jnp.linalg.qr[{mode}]", *_qr_numpy_properties(mode), RECTANGULAR, sample=uniform(-1, 1))
+         sample=uniform(-1, 1), grad_order=2),
+    *[_row(f"jnp.linalg.qr[{mode}]", *_qr_numpy_properties(mode), RECTANGULAR, sample=uniform(-1, 1),
+           grad_order=2 if mode == "reduced" else 0)
       for mode in ("reduced", "complete")],
     _row("jnp.linalg.qr[r]", lambda a: jnp.matmul(_t(jnp.linalg.qr(a, "r")), jnp.linalg.qr(a, "r")),
-         lambda a: np.swapaxes(a, -1, -2) @ a, [[(4, 3)], [(2, 3, 3)]], sample=uniform(-1, 1)),
-    _row("jnp.linalg.pinv", jnp.linalg.pinv, np.linalg.pinv, RECTANGULAR, sample=uniform(-1, 1)),
+         lambda a: np.swapaxes(a, -1, -2) @ a, [[(4, 3)], [(2, 3, 3)]], sample=uniform(-1, 1), grad_order=2),
+    _row("jnp.linalg.pinv", jnp.linalg.pinv, np.linalg.pinv, RECTANGULAR, sample=uniform(-1, 1), grad_order=2),
     *[OpCase(f"jnp.linalg.matrix_power[{n}]", lambda a, n=n: jnp.linalg.matrix_power(a, n),
              lambda a, n=n: np.linalg.matrix_power(a, n), [[(3, 3)], [(2, 2, 2)], [(0, 0)]],
              dtypes=FLOATS + ((I32,) if n >= 0 else ()), sample=well_conditioned if n < 0 else uniform(-2, 2),
-             tol=TOL)
+             tol=TOL, grad_order=2)
       for n in (0, 1, 3, -2)],
     _row("jnp.linalg.matrix_rank", jnp.linalg.matrix_rank, np.linalg.matrix_rank,
          [[(4, 4)], [(2, 3, 5)]], sample=rank_two, out_dtype=_index_dtype),
@@ -242,16 +278,21 @@ NUMPY_TABLE = [
          out_dtype=_index_dtype),
     _row("jnp.linalg.lstsq", jnp.linalg.lstsq, lambda a, b: np.linalg.lstsq(a, b),
          [[(5, 3), (5,)], [(5, 3), (5, 2)]], sample=uniform(-1, 1),
-         out_dtype=lambda d: (d, d, _index_dtype(d), d)),
+         out_dtype=lambda d: (d, d, _index_dtype(d), d), grad_order=2),
     _row("jnp.linalg.multi_dot", lambda *xs: jnp.linalg.multi_dot(xs), lambda *xs: np.linalg.multi_dot(xs),
          [[(3,), (3, 4), (4, 2), (2,)], [(2, 3), (3, 4)], [(2, 5), (5, 3), (3, 6), (6, 2)]],
-         sample=uniform(-1, 1)),
+         sample=uniform(-1, 1), grad_order=2),
 ]
 
 
 @pytest.mark.parametrize("case,shapes,dtype", op_params(LAX_TABLE + NUMPY_TABLE))
 def test_op_table(case, shapes, dtype):
     check_op(case, shapes, dtype)
+
+
+@pytest.mark.parametrize("case,shapes,dtype", grad_params(LAX_TABLE + NUMPY_TABLE))
+def test_op_grads(case, shapes, dtype):
+    check_op_grads(case, shapes, dtype)
 
 
 def _x(*shape, dtype=np.float32):
@@ -312,3 +353,53 @@ def test_linalg_errors():
         jnp.linalg.qr(_x(2, 2), "raw")
     with pytest.raises(NotImplementedError, match="pivoting=True"):
         lax.linalg.qr(_x(2, 2), pivoting=True)
+
+
+# --- vmap column and batched decompositions (linalg batch rules) --------------------------------
+
+from numbax.test_util import check_op_vmap, vmap_params  # noqa: E402
+
+
+@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(LAX_TABLE + NUMPY_TABLE))
+def test_op_vmap(case, shapes, dtype, layout):
+    check_op_vmap(case, shapes, dtype, layout)
+
+
+def _well_conditioned_stack(rng, shape, axis, size=3):
+    a = rng.uniform(-1, 1, (size,) + shape) + 4 * np.eye(shape[-1])
+    return np.moveaxis(a, 0, axis).astype(np.float32)
+
+
+@pytest.mark.parametrize("a_axis,b_axis", [(0, 0), (0, None), (None, 0), (2, 1), (1, None), (None, 1)])
+@pytest.mark.parametrize("b_shape", [(3,), (3, 2)])
+def test_vmap_solve_equals_loop(a_axis, b_axis, b_shape):
+    rng = np.random.default_rng(0)
+    a = _well_conditioned_stack(rng, (3, 3), 0)[0] if a_axis is None else _well_conditioned_stack(rng, (3, 3), a_axis)
+    b = rng.uniform(-1, 1, b_shape if b_axis is None else b_shape[:b_axis] + (3,) + b_shape[b_axis:])
+    b = b.astype(np.float32)
+    out = numbax.vmap(jnp.linalg.solve, in_axes=(a_axis, b_axis))(jnp.asarray(a), jnp.asarray(b))
+    loop = [np.asarray(jnp.linalg.solve(jnp.asarray(a if a_axis is None else np.take(a, i, a_axis)),
+                                        jnp.asarray(b if b_axis is None else np.take(b, i, b_axis))))
+            for i in range(3)]
+    np.testing.assert_allclose(np.asarray(out), np.stack(loop), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("left_side", [True, False])
+@pytest.mark.parametrize("a_axis,b_axis", [(None, 0), (None, 2), (0, None), (1, 2), (0, 0)])
+def test_vmap_triangular_solve_equals_loop(left_side, a_axis, b_axis):
+    rng = np.random.default_rng(3)
+    a = _well_conditioned_stack(rng, (4, 4), 0)[0] if a_axis is None else _well_conditioned_stack(rng, (4, 4), a_axis)
+    b_shape = (4, 2) if left_side else (2, 4)
+    b = rng.uniform(-1, 1, b_shape if b_axis is None else b_shape[:b_axis] + (3,) + b_shape[b_axis:])
+    b = b.astype(np.float32)
+
+    def fun(a, b):
+        return lax.linalg.triangular_solve(a, b, left_side=left_side, lower=True, transpose_a=True)
+    out = numbax.vmap(fun, in_axes=(a_axis, b_axis))(jnp.asarray(a), jnp.asarray(b))
+    loop = [np.asarray(fun(jnp.asarray(a if a_axis is None else np.take(a, i, a_axis)),
+                           jnp.asarray(b if b_axis is None else np.take(b, i, b_axis)))) for i in range(3)]
+    np.testing.assert_allclose(np.asarray(out), np.stack(loop), rtol=1e-5, atol=1e-5)
+    if a_axis is None:  # the examples ride in b's columns (rows): a is not broadcast
+        jaxpr = numbax.make_jaxpr(numbax.vmap(fun, in_axes=(a_axis, b_axis)))(a, b)
+        assert all(e.primitive.name != "broadcast_in_dim" for e in jaxpr.eqns), jaxpr
+# --- end of vmap tests ---

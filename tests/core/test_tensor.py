@@ -255,3 +255,59 @@ def test_f64_matmul_under_x64_and_f32_without(x64):
         a = jnp.asarray(np.ones((2, 2), np.float64))
         assert jnp.matmul(a, a).dtype == (F64 if x64 else F32)
 
+
+
+# --- vmap column and batched contractions (dot_general batch rule) ---------------------------
+
+from numbax.test_util import check_op_vmap, vmap_params  # noqa: E402
+
+
+@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(OP_TABLE))
+def test_op_vmap(case, shapes, dtype, layout):
+    check_op_vmap(case, shapes, dtype, layout)
+
+
+def _stack_on(x, axis, size=3):
+    """``size`` different copies of ``x`` stacked along ``axis`` (None: ``x``)."""
+    if axis is None:
+        return x
+    return np.stack([x + i for i in range(size)], axis=axis)
+
+
+@pytest.mark.parametrize("x_shape,y_shape,x_axis,y_axis", [
+    (xs, ys, xa, ya)
+    for xs, ys in [((3,), (3,)), ((2, 3), (3, 4)), ((2, 3), (3,)), ((3,), (3, 4))]
+    for xa, ya in [(0, 0), (0, None), (None, 0), (2, 1), (None, 2), (1, None)]
+    if (xa is None or xa <= len(xs)) and (ya is None or ya <= len(ys))])
+def test_vmap_dot_batched_and_unbatched(x_shape, y_shape, x_axis, y_axis):
+    x = np.arange(np.prod(x_shape), dtype=np.float32).reshape(x_shape) / 4
+    y = np.arange(np.prod(y_shape), dtype=np.float32).reshape(y_shape) / 8 - 1
+    xs, ys = _stack_on(x, x_axis), _stack_on(y, y_axis)
+    out = numbax.vmap(jnp.dot, in_axes=(x_axis, y_axis))(jnp.asarray(xs), jnp.asarray(ys))
+    loop = [np.dot(xs if x_axis is None else np.take(xs, i, x_axis), ys if y_axis is None else np.take(ys, i, y_axis))
+            for i in range(3)]
+    np.testing.assert_allclose(np.asarray(out), np.stack(loop), rtol=1e-6)
+
+
+@pytest.mark.parametrize("in_axes", [(0, None), (None, 0), (0, 0), (1, 2)])
+def test_vmap_dot_is_one_dot_general_whatever_the_batch_size(in_axes):
+    def eqns(size):
+        x, y = np.ones((2, 3), np.float32), np.ones((3, 4), np.float32)
+        args = [_stack_on(a, ax, size) for a, ax in zip((x, y), in_axes)]
+        jaxpr = numbax.make_jaxpr(numbax.vmap(jnp.dot, in_axes=in_axes))(*args)
+        return [e.primitive.name for e in jaxpr.eqns]
+    small, large = eqns(3), eqns(50)
+    assert small.count("dot_general") == 1, small
+    assert small == large
+
+
+def test_vmap_of_vmap_dot_general_keeps_one_contraction():
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    y = np.arange(30, dtype=np.float32).reshape(3, 5, 2) - 10
+    f = numbax.vmap(numbax.vmap(jnp.dot, in_axes=(0, None)), in_axes=(None, 1))
+    jaxpr = numbax.make_jaxpr(f)(x, y)
+    assert [e.primitive.name for e in jaxpr.eqns].count("dot_general") == 1
+    out = f(jnp.asarray(x), jnp.asarray(y))
+    expected = np.stack([np.stack([np.dot(x[i], y[:, j]) for i in range(2)]) for j in range(5)])
+    np.testing.assert_allclose(np.asarray(out), expected, rtol=1e-6)
+# --- end of vmap tests ---

@@ -26,7 +26,8 @@ def test_seed_predict_in_axes_none_0():
     out = numbax.vmap(predict, in_axes=(None, 0))(PARAMS, XS)
     assert out.shape == (10, 3)
     expected = np.stack([np.asarray(predict(PARAMS, XS[i])) for i in range(10)])
-    np.testing.assert_allclose(np.asarray(out), expected, rtol=1e-6)
+    # BLAS rounds a stacked matmul differently from row-by-row ones (so does JAX).
+    np.testing.assert_allclose(np.asarray(out), expected, rtol=1e-5, atol=1e-6)
 
 
 def test_seed_predict_three_args():

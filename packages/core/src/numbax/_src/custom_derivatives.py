@@ -64,6 +64,21 @@ def _check_no_const_tangents(name, tangents, num_consts):
             "as an explicit argument instead, so its derivative goes through the custom rule.")
 
 
+def _stage_user_function(fun, args, static_argnums, description):
+    """Trace ``fun(*args)`` with the arguments at ``static_argnums`` fixed.
+    Returns ``(leaves, in_tree, call_jaxpr, consts, out_tree_box, nondiff)``:
+    the flat differentiable inputs, the closure-converted jaxpr and its consts."""
+    nondiff, diff = _split_nondiff(args, static_argnums)
+    leaves, in_tree = tree_flatten(tuple(diff))
+    out_tree = []
+
+    def f(*diff_args):
+        return fun(*_merge(args, static_argnums, diff_args))
+    call_jaxpr, consts = _closure_converted(_flat(f, in_tree, out_tree),
+                                            [aval_of_argument(x) for x in leaves], description)
+    return leaves, in_tree, call_jaxpr, consts, out_tree, nondiff
+
+
 # --- custom_jvp -----------------------------------------------------------------------
 
 custom_jvp_call_p = _call_primitive("custom_jvp_call")
@@ -116,15 +131,8 @@ class custom_jvp:
         if self.jvp is None:
             raise AttributeError(f"No JVP defined for custom_jvp function {self.__name__}: "
                                  "use .defjvp(...) before calling it.")
-        nondiff, diff = _split_nondiff(args, self.nondiff_argnums)
-        leaves, in_tree = tree_flatten(tuple(diff))
-        out_tree = []
-
-        def fun(*diff_args):
-            return self.fun(*_merge(args, self.nondiff_argnums, diff_args))
-        call_jaxpr, consts = _closure_converted(_flat(fun, in_tree, out_tree),
-                                                [aval_of_argument(x) for x in leaves],
-                                                f"custom_jvp({self.__name__})")
+        leaves, in_tree, call_jaxpr, consts, out_tree, nondiff = _stage_user_function(
+            self.fun, args, self.nondiff_argnums, f"custom_jvp({self.__name__})")
         rule = functools.partial(_user_jvp_flat, self.jvp, nondiff, in_tree, len(consts))
         outs = custom_jvp_call_p.bind(*consts, *leaves, call_jaxpr=call_jaxpr, jvp=_Named(rule, self.jvp),
                                       num_consts=len(consts))
@@ -198,15 +206,8 @@ class custom_vjp:
         if self.fwd is None:
             raise AttributeError(f"No VJP defined for custom_vjp function {self.__name__}: "
                                  "use .defvjp(fwd, bwd) before calling it.")
-        nondiff, diff = _split_nondiff(args, self.nondiff_argnums)
-        leaves, in_tree = tree_flatten(tuple(diff))
-        out_tree = []
-
-        def fun(*diff_args):
-            return self.fun(*_merge(args, self.nondiff_argnums, diff_args))
-        call_jaxpr, consts = _closure_converted(_flat(fun, in_tree, out_tree),
-                                                [aval_of_argument(x) for x in leaves],
-                                                f"custom_vjp({self.__name__})")
+        leaves, in_tree, call_jaxpr, consts, out_tree, nondiff = _stage_user_function(
+            self.fun, args, self.nondiff_argnums, f"custom_vjp({self.__name__})")
         rule = functools.partial(_custom_vjp_linearize, self, args, nondiff, in_tree, len(consts))
         outs = custom_vjp_call_p.bind(*consts, *leaves, call_jaxpr=call_jaxpr, fwd=_Named(rule, self.fwd),
                                       num_consts=len(consts))
@@ -286,15 +287,8 @@ def checkpoint(fun, *, prevent_cse=True, policy=None, static_argnums=()):
 
     @functools.wraps(fun)
     def remat_fun(*args):
-        nondiff, diff = _split_nondiff(args, static_argnums)
-        leaves, in_tree = tree_flatten(tuple(diff))
-        out_tree = []
-
-        def f(*diff_args):
-            return fun(*_merge(args, static_argnums, diff_args))
-        call_jaxpr, consts = _closure_converted(_flat(f, in_tree, out_tree),
-                                                [aval_of_argument(x) for x in leaves],
-                                                f"checkpoint({getattr(fun, '__name__', 'fun')})")
+        leaves, _, call_jaxpr, consts, out_tree, _ = _stage_user_function(
+            fun, args, static_argnums, f"checkpoint({getattr(fun, '__name__', 'fun')})")
         outs = checkpoint_p.bind(*consts, *leaves, call_jaxpr=call_jaxpr, prevent_cse=prevent_cse,
                                  differentiated=False)
         return tree_unflatten(out_tree[0], outs)

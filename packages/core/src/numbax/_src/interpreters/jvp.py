@@ -121,41 +121,31 @@ def jvp_flat(fun, primals, tangents, description="jvp"):
 
 # --- declaring rules ------------------------------------------------------------------
 
-def defjvp(primitive, *tangent_fns):
-    """JVP from one function per operand: ``fn(g, *primals, **params)`` gives
-    that operand's contribution to the output tangent (None: not differentiable
-    in that operand). Contributions of non-zero tangents are summed."""
+def _sum_of_contributions(primitive, tangent_fns, pass_output):
     def rule(primals, tangents, **params):
         primal_out = primitive.bind(*primals, **params)
-        total = None
+        total = Zero(tangent_aval(core.get_aval(primal_out)))
         for fn, t in zip(tangent_fns, tangents):
             if fn is None or type(t) is Zero:
                 continue
-            term = fn(t, *primals, **params)
-            total = term if total is None else add_tangents(total, term)
-        if total is None:
-            return primal_out, Zero(tangent_aval(core.get_aval(primal_out)))
+            extra = (primal_out,) if pass_output else ()
+            total = add_tangents(total, fn(t, *extra, *primals, **params))
         return primal_out, total
     primitive.def_jvp(rule)
     return rule
 
 
+def defjvp(primitive, *tangent_fns):
+    """JVP from one function per operand: ``fn(g, *primals, **params)`` gives
+    that operand's contribution to the output tangent (None: not differentiable
+    in that operand). Contributions of non-zero tangents are summed."""
+    return _sum_of_contributions(primitive, tangent_fns, pass_output=False)
+
+
 def defjvp2(primitive, *tangent_fns):
     """Like ``defjvp`` but each fn also gets the primal output:
     ``fn(g, ans, *primals, **params)`` (e.g. exp's tangent is ``g * ans``)."""
-    def rule(primals, tangents, **params):
-        ans = primitive.bind(*primals, **params)
-        total = None
-        for fn, t in zip(tangent_fns, tangents):
-            if fn is None or type(t) is Zero:
-                continue
-            term = fn(t, ans, *primals, **params)
-            total = term if total is None else add_tangents(total, term)
-        if total is None:
-            return ans, Zero(tangent_aval(core.get_aval(ans)))
-        return ans, total
-    primitive.def_jvp(rule)
-    return rule
+    return _sum_of_contributions(primitive, tangent_fns, pass_output=True)
 
 
 def deflinear(primitive, transpose_rule):

@@ -676,7 +676,103 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
     return out
 
 
-
 # --- batching rules ------------------------------------------------------------
+# conv_general_dilated folds the vmapped axis into one of its own, so one
+# convolution runs (JAX's _conv_general_dilated_batch_rule does the same):
+# - lhs only: into the lhs batch axis (inside each batch group when there are
+#   several, so the groups stay outermost); the examples come out along the
+#   output batch axis.
+# - rhs only: into the kernel's output features (inside each feature or batch
+#   group); the examples come out along the output feature axis.
+# - both: each example becomes a group of its own: feature_group_count (or
+#   batch_group_count) grows by the batch size, the kernels stack along the
+#   output features, and the examples come out along the output feature axis.
+# Windowed reductions take a window of 1 along the batch axis.
+
+def _reshape_axis_into(src, dst, x):
+    """Merge axis ``src`` of ``x`` into axis ``dst`` (counted once ``src`` is
+    removed) as its major part."""
+    from .shape import reshape
+    perm = [i for i in range(x.ndim) if i != src]
+    perm.insert(dst, src)
+    shape = [x.shape[i] for i in range(x.ndim) if i != src]
+    shape[dst] *= x.shape[src]
+    return reshape(x, tuple(shape), tuple(perm))
+
+
+def _reshape_axis_out_of(src, size, x):
+    """Split axis ``src`` of ``x`` into ``(size, rest)``."""
+    from .shape import reshape
+    shape = list(x.shape)
+    shape[src:src + 1] = [size, shape[src] // size]
+    return reshape(x, tuple(shape))
+
+
+def _conv_general_dilated_batch(args, dims, **params):
+    from .shape import broadcast_in_dim
+    (lhs, rhs), (lbd, rbd) = args, dims
+    lhs_spec, rhs_spec, out_spec = params["dimension_numbers"]
+    groups, batch_groups = params["feature_group_count"], params["batch_group_count"]
+    size = lhs.shape[lbd] if lbd is not None else rhs.shape[rbd]
+    conv = conv_general_dilated_p.bind
+    if size == 0:
+        # Nothing to convolve; groups of size 0 would not be valid.
+        def unbatched(x, d):
+            aval = core.get_aval(x)
+            return aval if d is None else ShapedArray(aval.shape[:d] + aval.shape[d + 1:], aval.dtype)
+        out = _conv_general_dilated_abstract_eval(unbatched(lhs, lbd), unbatched(rhs, rbd), **params)
+        zero = ArrayImpl(np.zeros((), out.dtype))
+        return broadcast_in_dim(zero, (0,) + tuple(out.shape), ()), 0
+    if lbd is not None and rbd is not None:
+        if batch_groups > 1:
+            lhs = _reshape_axis_into(lbd, lhs_spec[0], lhs)
+            params["batch_group_count"] = batch_groups * size
+        else:
+            lhs = _reshape_axis_into(lbd, lhs_spec[1], lhs)
+            params["feature_group_count"] = groups * size
+        rhs = _reshape_axis_into(rbd, rhs_spec[0], rhs)
+        return _reshape_axis_out_of(out_spec[1], size, conv(lhs, rhs, **params)), out_spec[1]
+    if lbd is not None:
+        if batch_groups == 1:
+            lhs = _reshape_axis_into(lbd, lhs_spec[0], lhs)
+        else:
+            # (batch_groups, n) -> (batch_groups, size * n): examples inside each group.
+            lhs = _reshape_axis_out_of(lhs_spec[0] + (lbd <= lhs_spec[0]), batch_groups, lhs)
+            lhs = _reshape_axis_into(lbd + (lhs_spec[0] < lbd), lhs_spec[0] + 1, lhs)
+            lhs = _reshape_axis_into(lhs_spec[0], lhs_spec[0], lhs)
+        return _reshape_axis_out_of(out_spec[0], size, conv(lhs, rhs, **params)), out_spec[0]
+    if groups == 1 and batch_groups == 1:
+        rhs = _reshape_axis_into(rbd, rhs_spec[0], rhs)
+        return _reshape_axis_out_of(out_spec[1], size, conv(lhs, rhs, **params)), out_spec[1]
+    # Output features are (groups, per group): put the examples inside each
+    # group, (groups, size * per group), and take them out again after.
+    count = groups if groups > 1 else batch_groups
+    rhs = _reshape_axis_out_of(rhs_spec[0] + (rbd <= rhs_spec[0]), count, rhs)
+    rhs = _reshape_axis_into(rbd + (rhs_spec[0] < rbd), rhs_spec[0] + 1, rhs)
+    rhs = _reshape_axis_into(rhs_spec[0], rhs_spec[0], rhs)
+    out = _reshape_axis_out_of(out_spec[1], count, conv(lhs, rhs, **params))
+    out = _reshape_axis_out_of(out_spec[1] + 1, size, out)
+    return _reshape_axis_into(out_spec[1], out_spec[1] + 1, out), out_spec[1]
+
+
+conv_general_dilated_p.def_batch(_conv_general_dilated_batch)
+
+
+def _reduce_window_batch(prim):
+    def rule(args, dims, *, window_dimensions, window_strides, padding, base_dilation, window_dilation):
+        (x,), (d,) = args, dims  # one operand, so it is the batched one
+
+        def with_batch(values, value):
+            return tuple(values[:d]) + (value,) + tuple(values[d:])
+        out = prim.bind(x, window_dimensions=with_batch(window_dimensions, 1),
+                        window_strides=with_batch(window_strides, 1), padding=with_batch(padding, (0, 0)),
+                        base_dilation=with_batch(base_dilation, 1), window_dilation=with_batch(window_dilation, 1))
+        return out, d
+    rule.__name__ = f"_{prim.name}_batch"
+    return rule
+
+
+for _prim in (reduce_window_sum_p, reduce_window_max_p, reduce_window_min_p):
+    _prim.def_batch(_reduce_window_batch(_prim))
 
 # --- end of batching rules ---

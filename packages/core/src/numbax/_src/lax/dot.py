@@ -252,5 +252,38 @@ def batch_matmul(lhs, rhs, precision=None):
 
 
 # --- batching rules ------------------------------------------------------------
+# One dot_general on the batched operands, never a loop. Axes of an unbatched
+# operand shift past the batch axis where it was inserted. Both batched: the
+# two batch axes pair up as a new leading batch dimension of the contraction,
+# so the result's batch axis is 0. One batched: its batch axis is just another
+# free axis of that operand, landing among the result's free axes in order.
+
+def _shift_past(dims, bdim):
+    """Axes ``dims`` of the unbatched operand as axes of the one with batch axis ``bdim``."""
+    return tuple(d + (d >= bdim) for d in dims)
+
+
+def _dot_general_batch(args, dims, *, dimension_numbers, precision, preferred_element_type):
+    (lhs, rhs), (lbd, rbd) = args, dims
+    (lhs_contract, rhs_contract), (lhs_batch, rhs_batch) = dimension_numbers
+    if lbd is not None:
+        lhs_contract, lhs_batch = _shift_past(lhs_contract, lbd), _shift_past(lhs_batch, lbd)
+    if rbd is not None:
+        rhs_contract, rhs_batch = _shift_past(rhs_contract, rbd), _shift_past(rhs_batch, rbd)
+    n_batch = len(lhs_batch)
+    if lbd is not None and rbd is not None:
+        lhs_batch, rhs_batch, out_dim = (lbd,) + lhs_batch, (rbd,) + rhs_batch, 0
+    elif lbd is not None:
+        # lbd's rank among lhs's free axes (axes neither contracted nor batch).
+        out_dim = n_batch + sum(1 for i in range(lbd) if i not in lhs_contract + lhs_batch)
+    else:
+        lhs_free = lhs.ndim - len(lhs_contract) - n_batch
+        out_dim = n_batch + lhs_free + sum(1 for i in range(rbd) if i not in rhs_contract + rhs_batch)
+    out = dot_general_p.bind(lhs, rhs, dimension_numbers=((lhs_contract, rhs_contract), (lhs_batch, rhs_batch)),
+                             precision=precision, preferred_element_type=preferred_element_type)
+    return out, out_dim
+
+
+dot_general_p.def_batch(_dot_general_batch)
 
 # --- end of batching rules ---

@@ -555,7 +555,8 @@ _ad.defjvp(lgamma_p, lambda g, x: mul(g, digamma(x)))
 def _integer_pow_jvp(g, x, *, y):
     if y == 0:
         return mul(g, _const(x, 0))
-    return mul(g, mul(_const(x, y), integer_pow(x, y - 1) if y != 1 else _const(x, 1)))
+    power = {1: lambda: _const(x, 1), 2: lambda: x}.get(y, lambda: integer_pow(x, y - 1))()
+    return mul(g, mul(_const(x, y), power))
 
 
 _ad.defjvp(integer_pow_p, _integer_pow_jvp)

@@ -637,5 +637,44 @@ def svd(x, *, full_matrices=True, compute_uv=True, subset_by_index=None):
 
 
 # --- batching rules ------------------------------------------------------------
+# Every primitive already works matrix by matrix over leading axes: the batch
+# axis goes first. triangular_solve with an unbatched a instead folds the
+# examples into b's independent columns (left side) or rows (right side), so
+# a is neither copied nor factored per example.
+
+from ..interpreters import batching as _batching  # noqa: E402
+
+
+def _leading_batch(prim):
+    def rule(args, dims, **params):
+        (x,), (d,) = args, dims
+        out = prim.bind(_batching.bdim_at_front(x, d, x.shape[d]), **params)
+        return (out, [0] * len(out)) if prim.multiple_results else (out, 0)
+    rule.__name__ = f"_{prim.name}_batch"
+    return rule
+
+
+for _prim in (cholesky_p, lu_p, qr_p, eigh_p, svd_p):
+    _prim.def_batch(_leading_batch(_prim))
+
+
+def _triangular_solve_batch(args, dims, *, left_side, **params):
+    from .shape import reshape
+    (a, b), (ad, bd) = args, dims
+    if ad is None:
+        # b (..., m, n): solve (..., m, size * n) with the examples inside the
+        # columns; right side, b (..., n, m): (..., size * n, m) in the rows.
+        size, rank = b.shape[bd], b.ndim - 1
+        merge = rank - 1 if left_side else rank - 2
+        b = _batching.move_batch_axis(b, bd, size, merge)
+        shape = tuple(b.shape[:merge]) + (size * b.shape[merge + 1],) + tuple(b.shape[merge + 2:])
+        out = triangular_solve_p.bind(a, reshape(b, shape), left_side=left_side, **params)
+        return reshape(out, tuple(b.shape)), merge
+    size = a.shape[ad]
+    a, b = (_batching.bdim_at_front(x, d, size) for x, d in ((a, ad), (b, bd)))
+    return triangular_solve_p.bind(a, b, left_side=left_side, **params), 0
+
+
+triangular_solve_p.def_batch(_triangular_solve_batch)
 
 # --- end of batching rules ---
