@@ -80,3 +80,13 @@ def test_device_put_and_get():
     got = numbax.device_get(put)
     assert isinstance(got["b"][1], np.ndarray)
     np.testing.assert_array_equal(got["b"][1], np.arange(3))
+
+
+def test_unknown_operand_types_defer_to_python():
+    x = jnp.asarray(np.float32(0.5))
+    assert x == pytest.approx(0.5)
+    assert (x == None) is False  # noqa: E711
+    with pytest.raises(TypeError):
+        x + "a"
+    with pytest.raises(TypeError, match="requires ndarray or scalar arguments, got list"):
+        jnp.add(x, [1.0])

@@ -238,3 +238,109 @@ def test_check_grads_catches_a_wrong_rule():
     with pytest.raises(AssertionError, match="jvp disagrees with finite differences"):
         check_grads(f, [np.array([0.1, 0.2])], order=1, modes=("fwd",))
     _ = F32, F64
+
+
+# --- compositions give identical numbers ------------------------------------------------------
+
+def _mlp_loss(params, x):
+    h = jnp.tanh(x @ params["w1"] + params["b1"])
+    return jnp.sum(jnp.sin(h @ params["w2"]) ** 2)
+
+
+def _scalar_fn(v):
+    return jnp.sum(jnp.sin(v) * v[0] + jnp.exp(-v * v) * v[1])
+
+
+def test_jacfwd_of_jacrev_equals_jacrev_of_jacfwd_and_hessian_matches_differences():
+    with enable_x64():
+        v = jnp.asarray(np.array([0.3, -0.8, 1.2]))
+        fr = numbax.jacfwd(numbax.jacrev(_scalar_fn))(v)
+        rf = numbax.jacrev(numbax.jacfwd(_scalar_fn))(v)
+        np.testing.assert_allclose(np.asarray(fr), np.asarray(rf), rtol=1e-12, atol=1e-14)
+        h = numbax.hessian(_scalar_fn)(v)
+        np.testing.assert_allclose(np.asarray(h), np.asarray(fr), rtol=1e-12, atol=1e-14)
+        g = numbax.grad(_scalar_fn)
+        eps = 1e-6
+        columns = [(np.asarray(g(v + eps * e)) - np.asarray(g(v - eps * e))) / (2 * eps) for e in np.eye(3)]
+        np.testing.assert_allclose(np.asarray(h), np.stack(columns, axis=1), rtol=1e-6, atol=1e-8)
+
+
+def test_grad_of_grad_equals_hessian_diagonal_terms():
+    with enable_x64():
+        f = lambda x: jnp.sin(x) ** 3 * jnp.exp(x)  # noqa: E731
+        x = jnp.asarray(0.4)
+        d2 = numbax.grad(numbax.grad(f))(x)
+        assert d2.item() == pytest.approx(numbax.hessian(f)(x).item(), rel=1e-12)
+        assert d2.item() == pytest.approx(numbax.jacfwd(numbax.jacrev(f))(x).item(), rel=1e-12)
+
+
+def test_forward_over_reverse_and_reverse_over_forward():
+    with enable_x64():
+        v = jnp.asarray(np.array([0.3, -0.8, 1.2]))
+        t = jnp.asarray(np.array([1.0, 0.5, -2.0]))
+        hvp_fwd_rev = numbax.jvp(numbax.grad(_scalar_fn), (v,), (t,))[1]
+
+        def directional(x):
+            return numbax.jvp(_scalar_fn, (x,), (t,))[1]
+        _, pullback = numbax.vjp(directional, v)
+        hvp_rev_fwd = pullback(jnp.asarray(1.0))[0]
+        hvp = np.asarray(numbax.hessian(_scalar_fn)(v)) @ np.asarray(t)
+        np.testing.assert_allclose(np.asarray(hvp_fwd_rev), hvp, rtol=1e-12)
+        np.testing.assert_allclose(np.asarray(hvp_rev_fwd), hvp, rtol=1e-12)
+
+
+# --- the seeds' examples, verbatim after swapping imports ----------------------------------------
+
+def test_seed_grad_of_sin_squared():
+    assert numbax.grad(lambda x: jnp.sin(x)**2 + 1.0)(0.5) == pytest.approx(np.sin(1.0), rel=1e-6)
+
+
+def test_seed_argnums_tuple_and_value_and_grad_with_aux():
+    def loss(w, b, x, y):
+        pred = x @ w + b
+        return jnp.mean((pred - y) ** 2), pred
+
+    x = jnp.asarray(np.arange(6.0, dtype=np.float32).reshape(3, 2) / 6)
+    y = jnp.asarray(np.array([1.0, 0.0, 1.0], np.float32))
+    w, b = jnp.asarray(np.array([0.2, -0.1], np.float32)), jnp.asarray(0.3)
+    gw, gb = numbax.grad(lambda *a: loss(*a)[0], argnums=(0, 1))(w, b, x, y)
+    (value, pred), (gw2, gb2) = numbax.value_and_grad(loss, argnums=(0, 1), has_aux=True)(w, b, x, y)
+    xn, yn, wn = np.asarray(x), np.asarray(y), np.asarray(w)
+    residual = xn @ wn + 0.3 - yn
+    np.testing.assert_allclose(np.asarray(gw), 2 * xn.T @ residual / 3, rtol=1e-5)
+    assert gb.item() == pytest.approx(2 * residual.mean(), rel=1e-5)
+    assert value.item() == pytest.approx(np.mean(residual ** 2), rel=1e-5)
+    np.testing.assert_allclose(np.asarray(pred), xn @ wn + 0.3, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(gw2), np.asarray(gw))
+    assert gb2.item() == gb.item()
+
+
+def test_seed_training_loop_on_a_pytree_with_tree_map_sgd():
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.standard_normal((32, 3)).astype(np.float32))
+    params = {"w1": jnp.asarray(rng.standard_normal((3, 8)).astype(np.float32) * 0.5),
+              "b1": jnp.zeros(8), "w2": jnp.asarray(rng.standard_normal((8, 1)).astype(np.float32) * 0.5)}
+    target = jnp.asarray(np.sin(np.asarray(x).sum(axis=1, keepdims=True)))
+
+    def loss(p):
+        pred = jnp.tanh(x @ p["w1"] + p["b1"]) @ p["w2"]
+        return jnp.mean((pred - target) ** 2)
+
+    first = loss(params).item()
+    for _ in range(60):
+        grads = numbax.grad(loss)(params)
+        params = numbax.tree.map(lambda p, g: p - 0.2 * g, params, grads)
+    assert loss(params).item() < 0.5 * first
+    assert set(params) == {"w1", "b1", "w2"} and params["w1"].shape == (3, 8)
+
+
+def test_make_jaxpr_of_grad_is_a_readable_backward_pass():
+    jaxpr = numbax.make_jaxpr(numbax.grad(lambda x: jnp.sum(jnp.sin(x) * x)))(jnp.ones(3))
+    names = [e.primitive.name for e in jaxpr.eqns]
+    # forward: sin (with its residual cos), mul, reduce_sum; backward: broadcast
+    # the output cotangent, then the two products' cotangents, summed.
+    assert names[0] == "sin" and names.index("reduce_sum") < names.index("broadcast_in_dim")
+    assert "cos" in names and names.count("mul") == 4 and names[-1] == "add"
+    text = str(jaxpr)
+    assert text.startswith("{ lambda ; a:f32[3]. let") and text.rstrip().endswith("}")
+    assert len(jaxpr.eqns) <= 10

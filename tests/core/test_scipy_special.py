@@ -13,7 +13,7 @@ import numbax
 import numbax.numpy as jnp
 import numbax.scipy.special as special
 from numbax._src.config import enable_x64
-from numbax.test_util import check_op_grads, grad_params
+from numbax.test_util import check_op_grads, check_op_vmap, grad_params, vmap_params
 from numbax.test_util import (BOOL, F32, F64, I32, I64, OpCase, check_op, float_of, op_params, positive,
                               uniform)
 
@@ -199,3 +199,8 @@ GRAD_CASES = [dataclasses.replace(c, grad_order=_ORDERS.get(c.name, 2),
 @pytest.mark.parametrize("case,shapes,dtype", grad_params(GRAD_CASES))
 def test_op_grads(case, shapes, dtype):
     check_op_grads(case, shapes, dtype)
+
+
+@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(CASES))
+def test_op_vmap(case, shapes, dtype, layout):
+    check_op_vmap(case, shapes, dtype, layout)

@@ -2,11 +2,29 @@
 alike), each forwarding to the ``numbax.numpy`` function of the same meaning.
 Attached once, when ``numbax.numpy`` is imported."""
 
+import numpy as np
+
 from .. import core
+
+
+_ARRAY_LIKE = (core.Array, np.ndarray, np.generic, bool, int, float)
+
+
+def _operator(fun):
+    # Unknown operand types get NotImplemented, so Python asks the other
+    # operand (e.g. pytest.approx) or raises its own TypeError, as with JAX.
+    def method(self, other):
+        if not isinstance(other, _ARRAY_LIKE):
+            return NotImplemented
+        return fun(self, other)
+    method.__name__ = fun.__name__
+    return method
 
 
 def _reflected(fun):
     def method(self, other):
+        if not isinstance(other, _ARRAY_LIKE):
+            return NotImplemented
         return fun(other, self)
     method.__name__ = f"r{fun.__name__}"
     return method
@@ -73,11 +91,11 @@ def attach_array_methods(namespace):
     for op, fun in _BINARY_OPERATORS.items():
         if hasattr(namespace, fun):
             fun = getattr(namespace, fun)
-            setattr(cls, f"__{op}__", fun)
+            setattr(cls, f"__{op}__", _operator(fun))
             setattr(cls, f"__r{op}__", _reflected(fun))
     for op, fun in _COMPARISONS.items():
         if hasattr(namespace, fun):
-            setattr(cls, f"__{op}__", getattr(namespace, fun))
+            setattr(cls, f"__{op}__", _operator(getattr(namespace, fun)))
     for op, fun in _UNARY.items():
         if hasattr(namespace, fun):
             setattr(cls, f"__{op}__", _method(fun))
