@@ -9,7 +9,8 @@ import numbax.numpy as jnp
 from numbax import lax
 from numbax._src.config import enable_x64
 from numbax._src.interpreters.transpose import linearize_flat
-from numbax.test_util import (F32, F64, OpCase, check_grads, check_op_grads, grad_params, positive,
+from numbax.test_util import grads_test
+from numbax.test_util import (F32, F64, OpCase, check_grads, positive,
                               uniform)
 
 UNIT = uniform(-0.9, 0.9)
@@ -58,9 +59,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case,shapes,dtype", grad_params(CASES))
-def test_op_grads(case, shapes, dtype):
-    check_op_grads(case, shapes, dtype)
+test_op_grads = grads_test(CASES)
 
 
 def test_grad_matches_hand_derivative_in_float32():

@@ -13,7 +13,8 @@ import numbax.numpy as jnp
 from numbax import lax
 from numbax._src.lax.conv import reduce_window_sum_p
 from numbax.errors import NumbaxTypeError
-from numbax.test_util import F32, F64, FLOATS, I32, OpCase, check_op, check_op_grads, grad_params, op_params, uniform
+from numbax.test_util import values_test, grads_test, vmap_test
+from numbax.test_util import F32, F64, FLOATS, I32, OpCase, uniform
 
 TOL = {F32: (1e-4, 1e-4), F64: (1e-12, 1e-12)}
 
@@ -186,14 +187,10 @@ OP_TABLE = [
 ]
 
 
-@pytest.mark.parametrize("case,shapes,dtype", op_params(OP_TABLE))
-def test_op_table(case, shapes, dtype):
-    check_op(case, shapes, dtype)
+test_op_table = values_test(OP_TABLE)
 
 
-@pytest.mark.parametrize("case,shapes,dtype", grad_params(OP_TABLE))
-def test_op_grads(case, shapes, dtype):
-    check_op_grads(case, shapes, dtype)
+test_op_grads = grads_test(OP_TABLE)
 
 
 def _x(*shape, dtype=np.float32):
@@ -271,12 +268,9 @@ def test_reduce_window_errors():
 
 # --- vmap column and batched convolutions (conv / reduce_window batch rules) ------------------
 
-from numbax.test_util import check_op_vmap, vmap_params  # noqa: E402
 
 
-@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(OP_TABLE))
-def test_op_vmap(case, shapes, dtype, layout):
-    check_op_vmap(case, shapes, dtype, layout)
+test_op_vmap = vmap_test(OP_TABLE)
 
 
 def _conv_vmap_vs_loop(fun, lhs, rhs, in_axes, size=3):

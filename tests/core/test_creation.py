@@ -12,8 +12,8 @@ import numbax.numpy as jnp
 from numbax._src import core
 from numbax._src.config import enable_x64
 from numbax.errors import ConcretizationTypeError
-from numbax.test_util import (BOOL, F32, F64, FLOATS, I32, I64, U8, OpCase, always, check_op, check_op_grads,
-                              check_op_vmap, float_of, grad_params, op_params, positive, vmap_params)
+from numbax.test_util import values_test, grads_test, vmap_test
+from numbax.test_util import (BOOL, F32, F64, FLOATS, I32, I64, U8, OpCase, always, float_of, positive)
 
 ALL = FLOATS + (I32, I64, U8, BOOL)
 NUMERIC = FLOATS + (I32, I64)
@@ -118,19 +118,13 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case,shapes,dtype", op_params(CASES))
-def test_op_table(case, shapes, dtype):
-    check_op(case, shapes, dtype)
+test_op_table = values_test(CASES)
 
 
-@pytest.mark.parametrize("case,shapes,dtype", grad_params(CASES))
-def test_op_grads(case, shapes, dtype):
-    check_op_grads(case, shapes, dtype)
+test_op_grads = grads_test(CASES)
 
 
-@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(CASES))
-def test_op_vmap(case, shapes, dtype, layout):
-    check_op_vmap(case, shapes, dtype, layout)
+test_op_vmap = vmap_test(CASES)
 
 
 # --- array / asarray ------------------------------------------------------------------------

@@ -12,8 +12,8 @@ import numbax.numpy as jnp
 from numbax import lax
 from numbax._src import core
 from numbax.errors import ConcretizationTypeError
-from numbax.test_util import (BOOL, F32, F64, I32, I64, U8, OpCase, check_op, check_op_grads, check_op_vmap,
-                              grad_params, op_params, uniform, vmap_params)
+from numbax.test_util import values_test, grads_test, vmap_test
+from numbax.test_util import (BOOL, F32, F64, I32, I64, U8, OpCase, uniform)
 
 FLOATS = (F32, F64)
 DTYPES = (F32, F64, I32, BOOL)
@@ -184,19 +184,13 @@ LAX_CASES = [
 ]
 
 
-@pytest.mark.parametrize("case,shapes,dtype", op_params(LAX_CASES))
-def test_lax_op_table(case, shapes, dtype):
-    check_op(case, shapes, dtype)
+test_lax_op_table = values_test(LAX_CASES)
 
 
-@pytest.mark.parametrize("case,shapes,dtype", grad_params(LAX_CASES))
-def test_lax_op_grads(case, shapes, dtype):
-    check_op_grads(case, shapes, dtype)
+test_lax_op_grads = grads_test(LAX_CASES)
 
 
-@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(LAX_CASES))
-def test_lax_op_vmap(case, shapes, dtype, layout):
-    check_op_vmap(case, shapes, dtype, layout)
+test_lax_op_vmap = vmap_test(LAX_CASES)
 
 
 # --- NumPy indexing: x[index] ---------------------------------------------------------------
@@ -242,19 +236,13 @@ GETITEM_CASES = [
 ]
 
 
-@pytest.mark.parametrize("case,shapes,dtype", op_params(GETITEM_CASES))
-def test_getitem_table(case, shapes, dtype):
-    check_op(case, shapes, dtype)
+test_getitem_table = values_test(GETITEM_CASES)
 
 
-@pytest.mark.parametrize("case,shapes,dtype", grad_params(GETITEM_CASES))
-def test_getitem_grads(case, shapes, dtype):
-    check_op_grads(case, shapes, dtype)
+test_getitem_grads = grads_test(GETITEM_CASES)
 
 
-@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(GETITEM_CASES))
-def test_getitem_vmap(case, shapes, dtype, layout):
-    check_op_vmap(case, shapes, dtype, layout)
+test_getitem_vmap = vmap_test(GETITEM_CASES)
 
 
 AT_CASES = [
@@ -332,19 +320,13 @@ def _accumulated(ufunc, x, index, value):
     return out
 
 
-@pytest.mark.parametrize("case,shapes,dtype", op_params(AT_CASES))
-def test_at_table(case, shapes, dtype):
-    check_op(case, shapes, dtype)
+test_at_table = values_test(AT_CASES)
 
 
-@pytest.mark.parametrize("case,shapes,dtype", grad_params(AT_CASES))
-def test_at_grads(case, shapes, dtype):
-    check_op_grads(case, shapes, dtype)
+test_at_grads = grads_test(AT_CASES)
 
 
-@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(AT_CASES))
-def test_at_vmap(case, shapes, dtype, layout):
-    check_op_vmap(case, shapes, dtype, layout)
+test_at_vmap = vmap_test(AT_CASES)
 
 
 # --- index helpers -----------------------------------------------------------------------------
@@ -418,19 +400,13 @@ HELPER_CASES = [
 ]
 
 
-@pytest.mark.parametrize("case,shapes,dtype", op_params(HELPER_CASES))
-def test_helper_table(case, shapes, dtype):
-    check_op(case, shapes, dtype)
+test_helper_table = values_test(HELPER_CASES)
 
 
-@pytest.mark.parametrize("case,shapes,dtype", grad_params(HELPER_CASES))
-def test_helper_grads(case, shapes, dtype):
-    check_op_grads(case, shapes, dtype)
+test_helper_grads = grads_test(HELPER_CASES)
 
 
-@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(HELPER_CASES))
-def test_helper_vmap(case, shapes, dtype, layout):
-    check_op_vmap(case, shapes, dtype, layout)
+test_helper_vmap = vmap_test(HELPER_CASES)
 
 
 @pytest.mark.parametrize("x", [np.array([0, 2, 0, -1]), np.array([[1.5, 0.0], [0.0, 0.0]]),

@@ -2,13 +2,12 @@
 results against NumPy, with the dtypes JAX gives, then staged vs eager."""
 
 import numpy as np
-import pytest
 import scipy.special
 
 from numbax import lax
-from numbax.test_util import check_op_vmap, vmap_params
-from numbax.test_util import (BOOL, F32, F64, FLOATS, I32, I64, U32, U8, OpCase, always, check_op,
-                              op_params, positive, uniform)
+from numbax.test_util import values_test
+from numbax.test_util import vmap_test
+from numbax.test_util import (BOOL, F32, F64, FLOATS, I32, I64, U32, U8, OpCase, always, positive, uniform)
 
 INTS = (I32, I64, U32, U8)
 UNIT = uniform(-0.9, 0.9)
@@ -148,9 +147,7 @@ def _pad_ref(x):
     return out[:, :3]
 
 
-@pytest.mark.parametrize("case,shapes,dtype", op_params(CASES))
-def test_lax_op(case, shapes, dtype):
-    check_op(case, shapes, dtype)
+test_lax_op = values_test(CASES)
 
 
 def test_shift_edge_cases_match_xla():
@@ -167,6 +164,4 @@ def test_convert_float_to_int_saturates_and_maps_nan_to_zero():
     _ = I64
 
 
-@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(CASES))
-def test_lax_op_vmap(case, shapes, dtype, layout):
-    check_op_vmap(case, shapes, dtype, layout)
+test_lax_op_vmap = vmap_test(CASES)

@@ -12,8 +12,8 @@ import numbax
 import numbax.numpy as jnp
 from numbax import lax
 from numbax.errors import NumbaxTypeError
-from numbax.test_util import (F32, F64, FLOATS, I32, I64, OpCase, always, check_op, check_op_grads, grad_params,
-                              op_params, uniform)
+from numbax.test_util import values_test, grads_test, vmap_test
+from numbax.test_util import (F32, F64, FLOATS, I32, I64, OpCase, always, uniform)
 
 TOL = {F32: (2e-4, 2e-4), F64: (1e-10, 1e-10)}
 
@@ -285,14 +285,10 @@ NUMPY_TABLE = [
 ]
 
 
-@pytest.mark.parametrize("case,shapes,dtype", op_params(LAX_TABLE + NUMPY_TABLE))
-def test_op_table(case, shapes, dtype):
-    check_op(case, shapes, dtype)
+test_op_table = values_test(LAX_TABLE + NUMPY_TABLE)
 
 
-@pytest.mark.parametrize("case,shapes,dtype", grad_params(LAX_TABLE + NUMPY_TABLE))
-def test_op_grads(case, shapes, dtype):
-    check_op_grads(case, shapes, dtype)
+test_op_grads = grads_test(LAX_TABLE + NUMPY_TABLE)
 
 
 def _x(*shape, dtype=np.float32):
@@ -357,12 +353,9 @@ def test_linalg_errors():
 
 # --- vmap column and batched decompositions (linalg batch rules) --------------------------------
 
-from numbax.test_util import check_op_vmap, vmap_params  # noqa: E402
 
 
-@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(LAX_TABLE + NUMPY_TABLE))
-def test_op_vmap(case, shapes, dtype, layout):
-    check_op_vmap(case, shapes, dtype, layout)
+test_op_vmap = vmap_test(LAX_TABLE + NUMPY_TABLE)
 
 
 def _well_conditioned_stack(rng, shape, axis, size=3):

@@ -1,7 +1,6 @@
 """numbax.nn activations and initializers against NumPy formulas, with JAX's
 result dtypes; numerical stability at large inputs; masks; one_hot edges."""
 
-import warnings
 
 import dataclasses
 
@@ -13,8 +12,9 @@ import numbax
 import numbax.numpy as jnp
 from numbax import nn
 from numbax._src.config import enable_x64
-from numbax.test_util import check_op_grads, check_op_vmap, grad_params, vmap_params
-from numbax.test_util import BOOL, F32, F64, I32, I64, OpCase, always, check_op, float_of, op_params, uniform
+from numbax.test_util import values_test, grads_test, vmap_test
+from numbax.test_util import quiet
+from numbax.test_util import BOOL, F32, F64, I32, I64, OpCase, always, float_of, uniform
 
 FLOATS = (F32, F64)
 NUMBERS = (F32, F64, I32, I64)
@@ -22,12 +22,6 @@ SHAPES = [[()], [(0,)], [(5,)], [(2, 3)]]
 TOL = {F32: (1e-5, 1e-6), F64: (1e-12, 1e-13)}
 
 
-def quiet(ref):
-    def run(*args):
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            return ref(*args)
-    return run
 
 
 def wide(rng, shape, dtype):
@@ -129,9 +123,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case,shapes,dtype", op_params(CASES))
-def test_op(case, shapes, dtype):
-    check_op(case, shapes, dtype)
+test_op = values_test(CASES)
 
 
 def arr(values, dtype=F32):
@@ -220,11 +212,7 @@ GRAD_CASES = [dataclasses.replace(c, grad_order=2, shapes=[s for s in c.shapes i
               for c in CASES if c.name not in _NOT_DIFFERENTIABLE]
 
 
-@pytest.mark.parametrize("case,shapes,dtype", grad_params(GRAD_CASES))
-def test_op_grads(case, shapes, dtype):
-    check_op_grads(case, shapes, dtype)
+test_op_grads = grads_test(GRAD_CASES)
 
 
-@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(CASES))
-def test_op_vmap(case, shapes, dtype, layout):
-    check_op_vmap(case, shapes, dtype, layout)
+test_op_vmap = vmap_test(CASES)

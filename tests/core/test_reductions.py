@@ -2,7 +2,6 @@
 against NumPy references, with JAX's result dtypes; NaN and empty-axis
 semantics; lax.reduce's monoid recognition; clear errors."""
 
-import warnings
 
 import numpy as np
 import pytest
@@ -11,8 +10,8 @@ import numbax
 import numbax.numpy as jnp
 from numbax import lax
 from numbax._src.config import enable_x64
-from numbax.test_util import (BOOL, F32, F64, I32, I64, U8, OpCase, always, check_op, check_op_grads,
-                              check_op_vmap, float_of, grad_params, op_params, vmap_params)
+from numbax.test_util import values_test, grads_test, vmap_test, quiet
+from numbax.test_util import (BOOL, F32, F64, I32, I64, U8, OpCase, always, float_of)
 
 I8, U32, F16 = np.dtype(np.int8), np.dtype(np.uint32), np.dtype(np.float16)
 FLOATS = (F32, F64)
@@ -20,13 +19,6 @@ NUMBERS = (F32, F64, I32, I64)
 ALL = NUMBERS + (BOOL,)
 
 
-def quiet(ref):
-    """A NumPy reference run without its warnings (empty means, all-NaN slices)."""
-    def run(*args):
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            return ref(*args)
-    return run
 
 
 def summed(d):
@@ -334,19 +326,13 @@ LAX_REDUCTIONS = [
 CASES = REDUCTIONS + NAN_REDUCTIONS + CUMULATIVE + LAX_REDUCTIONS
 
 
-@pytest.mark.parametrize("case,shapes,dtype", op_params(CASES))
-def test_op_table(case, shapes, dtype):
-    check_op(case, shapes, dtype)
+test_op_table = values_test(CASES)
 
 
-@pytest.mark.parametrize("case,shapes,dtype", grad_params(CASES))
-def test_op_grads(case, shapes, dtype):
-    check_op_grads(case, shapes, dtype)
+test_op_grads = grads_test(CASES)
 
 
-@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(CASES))
-def test_op_vmap(case, shapes, dtype, layout):
-    check_op_vmap(case, shapes, dtype, layout)
+test_op_vmap = vmap_test(CASES)
 
 
 def test_nan_and_empty_semantics():

@@ -1,7 +1,6 @@
 """numbax.scipy.special against SciPy, with JAX's result dtypes; logsumexp's
 axis/weights/sign/mask forms and its edge cases; accuracy in the tails."""
 
-import warnings
 
 import dataclasses
 
@@ -13,8 +12,9 @@ import numbax
 import numbax.numpy as jnp
 import numbax.scipy.special as special
 from numbax._src.config import enable_x64
-from numbax.test_util import check_op_grads, check_op_vmap, grad_params, vmap_params
-from numbax.test_util import (BOOL, F32, F64, I32, I64, OpCase, check_op, float_of, op_params, positive,
+from numbax.test_util import values_test, grads_test, vmap_test
+from numbax.test_util import quiet
+from numbax.test_util import (BOOL, F32, F64, I32, I64, OpCase, float_of, positive,
                               uniform)
 
 FLOATS = (F32, F64)
@@ -24,12 +24,6 @@ SHAPES2 = [[(), ()], [(0,), (0,)], [(5,), ()], [(2, 3), (2, 3)], [(4, 1), (3,)]]
 TOL = {F32: (1e-5, 1e-6), F64: (1e-12, 1e-13)}
 
 
-def quiet(ref):
-    def run(*args):
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            return ref(*args)
-    return run
 
 
 def with_zeros(low, high):
@@ -110,9 +104,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case,shapes,dtype", op_params(CASES))
-def test_op(case, shapes, dtype):
-    check_op(case, shapes, dtype)
+test_op = values_test(CASES)
 
 
 def arr(values, dtype=F32):
@@ -196,11 +188,7 @@ GRAD_CASES = [dataclasses.replace(c, grad_order=_ORDERS.get(c.name, 2),
               for c in CASES]
 
 
-@pytest.mark.parametrize("case,shapes,dtype", grad_params(GRAD_CASES))
-def test_op_grads(case, shapes, dtype):
-    check_op_grads(case, shapes, dtype)
+test_op_grads = grads_test(GRAD_CASES)
 
 
-@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(CASES))
-def test_op_vmap(case, shapes, dtype, layout):
-    check_op_vmap(case, shapes, dtype, layout)
+test_op_vmap = vmap_test(CASES)

@@ -9,8 +9,8 @@ import numbax
 import numbax.numpy as jnp
 from numbax import lax
 from numbax.errors import ConcretizationTypeError
-from numbax.test_util import (BOOL, F32, F64, I32, I64, U8, OpCase, check_op, check_op_grads, check_op_vmap,
-                              grad_params, op_params, vmap_params)
+from numbax.test_util import values_test, grads_test, vmap_test
+from numbax.test_util import (BOOL, F32, F64, I32, I64, U8, OpCase)
 
 DTYPES = (F32, F64, I32, BOOL)
 NUMERIC = (F32, F64, I32, I64)
@@ -174,19 +174,13 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case,shapes,dtype", op_params(CASES))
-def test_op_table(case, shapes, dtype):
-    check_op(case, shapes, dtype)
+test_op_table = values_test(CASES)
 
 
-@pytest.mark.parametrize("case,shapes,dtype", grad_params(CASES))
-def test_op_grads(case, shapes, dtype):
-    check_op_grads(case, shapes, dtype)
+test_op_grads = grads_test(CASES)
 
 
-@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(CASES))
-def test_op_vmap(case, shapes, dtype, layout):
-    check_op_vmap(case, shapes, dtype, layout)
+test_op_vmap = vmap_test(CASES)
 
 
 def _vmap_vs_loop(fun, args, in_axes, size=3):

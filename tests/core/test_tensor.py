@@ -9,8 +9,8 @@ import numbax
 import numbax.numpy as jnp
 from numbax import lax
 from numbax.errors import NumbaxTypeError
-from numbax.test_util import (F32, F64, FLOATS, I32, I64, OpCase, always, check_op, check_op_grads, grad_params,
-                              op_params, uniform)
+from numbax.test_util import values_test, grads_test, vmap_test
+from numbax.test_util import (F32, F64, FLOATS, I32, I64, OpCase, always, uniform)
 
 INTS = (I32, I64)
 NUMERIC = FLOATS + INTS
@@ -143,14 +143,10 @@ OP_TABLE = [
 ]
 
 
-@pytest.mark.parametrize("case,shapes,dtype", op_params(OP_TABLE))
-def test_op_table(case, shapes, dtype):
-    check_op(case, shapes, dtype)
+test_op_table = values_test(OP_TABLE)
 
 
-@pytest.mark.parametrize("case,shapes,dtype", grad_params(OP_TABLE))
-def test_op_grads(case, shapes, dtype):
-    check_op_grads(case, shapes, dtype)
+test_op_grads = grads_test(OP_TABLE)
 
 
 def _x(*shape, dtype=np.float32):
@@ -259,12 +255,9 @@ def test_f64_matmul_under_x64_and_f32_without(x64):
 
 # --- vmap column and batched contractions (dot_general batch rule) ---------------------------
 
-from numbax.test_util import check_op_vmap, vmap_params  # noqa: E402
 
 
-@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(OP_TABLE))
-def test_op_vmap(case, shapes, dtype, layout):
-    check_op_vmap(case, shapes, dtype, layout)
+test_op_vmap = vmap_test(OP_TABLE)
 
 
 def _stack_on(x, axis, size=3):

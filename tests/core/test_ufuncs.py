@@ -2,7 +2,6 @@
 result dtypes; weak-type promotion of Python scalars; integer sign rules;
 special values; the eager fast paths; clear errors."""
 
-import warnings
 
 import dataclasses
 
@@ -12,9 +11,9 @@ import pytest
 import numbax
 import numbax.numpy as jnp
 from numbax._src.config import enable_x64
-from numbax.test_util import check_op_grads, check_op_vmap, grad_params, vmap_params
-from numbax.test_util import (BOOL, F32, F64, I32, I64, U8, OpCase, always, check_op, float_of,
-                              op_params, positive, uniform)
+from numbax.test_util import values_test, grads_test, vmap_test, quiet
+from numbax.test_util import (BOOL, F32, F64, I32, I64, U8, OpCase, always, float_of,
+                              positive, uniform)
 
 I8, I16, F16 = np.dtype(np.int8), np.dtype(np.int16), np.dtype(np.float16)
 FLOATS = (F32, F64)
@@ -28,13 +27,6 @@ SHAPES2 = [[(), ()], [(0,), (0,)], [(5,), ()], [(), (5,)], [(2, 3), (2, 3)], [(4
 SHAPES3 = [[(), (), ()], [(0,), (0,), (0,)], [(2, 3), (3,), ()], [(4, 1), (1, 3), (4, 3)]]
 
 
-def quiet(ref):
-    """A NumPy reference run without its floating-point warnings."""
-    def run(*args):
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            return ref(*args)
-    return run
 
 
 def halves(low=-4, high=4):
@@ -267,14 +259,8 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case,shapes,dtype", op_params(CASES))
-def test_op(case, shapes, dtype):
-    check_op(case, shapes, dtype)
+test_op = values_test(CASES)
 
-
-needs_searchsorted = pytest.mark.skipif(
-    not hasattr(jnp, "searchsorted") or not hasattr(jnp, "argsort"),
-    reason="interp is built on jnp.searchsorted/argsort (numpy/sorting.py), not written yet")
 
 INTERP_CASES = [
     OpCase("interp", lambda x, xp, fp: jnp.interp(x, xp, fp), lambda x, xp, fp: np.interp(x, xp, fp),
@@ -292,10 +278,7 @@ INTERP_CASES = [
 ]
 
 
-@needs_searchsorted
-@pytest.mark.parametrize("case,shapes,dtype", op_params(INTERP_CASES))
-def test_interp(case, shapes, dtype):
-    check_op(case, shapes, dtype)
+test_interp = values_test(INTERP_CASES)
 
 
 # --- weak types and promotion ---------------------------------------------------------------
@@ -543,16 +526,10 @@ GRAD_CASES += [dataclasses.replace(c, grad_order=2, sample=_OFF_KINKS[c.name], s
                for c in CASES if c.name in _OFF_KINKS]
 
 
-@pytest.mark.parametrize("case,shapes,dtype", grad_params(GRAD_CASES))
-def test_op_grads(case, shapes, dtype):
-    check_op_grads(case, shapes, dtype)
+test_op_grads = grads_test(GRAD_CASES)
 
 
-@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(CASES))
-def test_op_vmap(case, shapes, dtype, layout):
-    check_op_vmap(case, shapes, dtype, layout)
+test_op_vmap = vmap_test(CASES)
 
 
-@pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(INTERP_CASES))
-def test_interp_vmap(case, shapes, dtype, layout):
-    check_op_vmap(case, shapes, dtype, layout)
+test_interp_vmap = vmap_test(INTERP_CASES)

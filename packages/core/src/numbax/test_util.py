@@ -344,3 +344,48 @@ def check_op_vmap(case, shapes, dtype, layout, batch=3):
             expected = np.stack([np.asarray(row[k]) for row in loop])
             assert got.dtype == loop[0][k].dtype, f"{case.name}: vmap dtype {got.dtype} != {loop[0][k].dtype}"
             assert_close(got, expected, got.dtype, case.tol, err_msg=f"{case.name} under vmap ({layout})")
+
+
+# --- the three columns as pytest tests -------------------------------------------------------
+# In a test module: ``test_op = values_test(CASES)``, ``test_op_grads =
+# grads_test(CASES)``, ``test_op_vmap = vmap_test(CASES)``.
+
+def values_test(cases):
+    """Eager values and dtypes vs the NumPy reference, then staged vs eager."""
+    import pytest
+
+    @pytest.mark.parametrize("case,shapes,dtype", op_params(cases))
+    def test(case, shapes, dtype):
+        check_op(case, shapes, dtype)
+    return test
+
+
+def grads_test(cases):
+    """The gradient column: check_grads forward and reverse."""
+    import pytest
+
+    @pytest.mark.parametrize("case,shapes,dtype", grad_params(cases))
+    def test(case, shapes, dtype):
+        check_op_grads(case, shapes, dtype)
+    return test
+
+
+def vmap_test(cases):
+    """The vmap column: vmap equals a loop over examples, in three layouts."""
+    import pytest
+
+    @pytest.mark.parametrize("case,shapes,dtype,layout", vmap_params(cases))
+    def test(case, shapes, dtype, layout):
+        check_op_vmap(case, shapes, dtype, layout)
+    return test
+
+
+def quiet(ref):
+    """A NumPy reference run without NumPy's warnings (empty means, all-NaN
+    slices, log(0)): the reference's warnings are not what a test checks."""
+    def run(*args):
+        import warnings
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return ref(*args)
+    return run
