@@ -149,3 +149,19 @@ def test_errors():
     p.def_abstract_eval(lambda a: a)
     with pytest.raises(NotImplementedError, match="vmap of 'unbatchable' is not implemented.*lax.map"):
         numbax.vmap(p.bind)(x)
+
+
+def test_gradients_through_collectives():
+    x = arr(np.array([1.0, 4.0, 2.0, 4.0]))
+    # With psum's transpose being psum (JAX's semantics), the per-example
+    # gradient of v * psum(v) is psum(v) + psum(v * 1) = 2 * sum(x); JAX gives 22 too.
+    per_example = numbax.vmap(numbax.grad(lambda v: v * lax.psum(v, "i")), axis_name="i")(x)
+    np.testing.assert_allclose(np.asarray(per_example), [22.0] * 4)
+    total = numbax.grad(lambda v: jnp.sum(numbax.vmap(lambda e: lax.pmax(e, "i"), axis_name="i")(v)))(x)
+    np.testing.assert_allclose(np.asarray(total), [0.0, 2.0, 0.0, 2.0])  # 4 copies of the max, tie split
+    centered = numbax.grad(lambda v: jnp.sum(numbax.vmap(lambda e: (e - lax.pmean(e, "i")) ** 2,
+                                                         axis_name="i")(v)))(x)
+    xn = np.asarray(x)
+    np.testing.assert_allclose(np.asarray(centered), 2 * (xn - xn.mean()), rtol=1e-6)
+    _, t = numbax.jvp(lambda v: numbax.vmap(lambda e: lax.all_gather(e, "i"), axis_name="i")(v), (x,), (x,))
+    np.testing.assert_allclose(np.asarray(t), np.tile(xn, (4, 1)))

@@ -167,3 +167,41 @@ axis_index_p.collective_batch_rule = _axis_index_rule
 def axis_index(axis_name):
     """This example's position (int32 scalar) along the named mapped axis."""
     return axis_index_p.bind(axis_name=axis_name)
+
+
+# --- differentiation rules -------------------------------------------------------------------
+# psum is linear (its transpose is psum again, as in JAX's vmap semantics);
+# pmax/pmin pass the tangent of the chosen example, split evenly over ties;
+# all_gather is linear; axis_index is integer-valued.
+
+from ..interpreters import jvp as _ad  # noqa: E402
+
+
+def _psum_transpose(ct, x, *, axes):
+    return [psum_p.bind(ct, axes=axes)]
+
+
+_ad.deflinear(psum_p, _psum_transpose)
+
+
+def _chooser_jvp(prim):
+    def rule(primals, tangents, *, axes):
+        from .elementwise import convert_element_type, div, eq, mul
+        (x,), (t,) = primals, tangents
+        out = prim.bind(x, axes=axes)
+        mask = convert_element_type(eq(x, out), x.dtype)
+        count = psum_p.bind(mask, axes=axes)
+        return out, div(psum_p.bind(mul(t, mask), axes=axes), count)
+    return rule
+
+
+pmax_p.def_jvp(_chooser_jvp(pmax_p))
+pmin_p.def_jvp(_chooser_jvp(pmin_p))
+
+
+def _all_gather_jvp(primals, tangents, **params):
+    return all_gather_p.bind(primals[0], **params), all_gather_p.bind(_ad.instantiate(tangents[0]), **params)
+
+
+all_gather_p.def_jvp(_all_gather_jvp)
+_ad.defjvp(axis_index_p)
