@@ -165,3 +165,54 @@ def test_gradients_through_collectives():
     np.testing.assert_allclose(np.asarray(centered), 2 * (xn - xn.mean()), rtol=1e-6)
     _, t = numbax.jvp(lambda v: numbax.vmap(lambda e: lax.all_gather(e, "i"), axis_name="i")(v), (x,), (x,))
     np.testing.assert_allclose(np.asarray(t), np.tile(xn, (4, 1)))
+
+
+def _custom_functions():
+    @numbax.custom_jvp
+    def f(x):
+        return jnp.sin(x)
+
+    @f.defjvp
+    def f_jvp(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return f(x), 10.0 * t  # deliberately not cos(x): shows the rule is used
+
+    @numbax.custom_vjp
+    def g(x, w):
+        return jnp.sin(x) * w
+
+    def g_fwd(x, w):
+        return g(x, w), (x, w)
+
+    def g_bwd(res, ct):
+        x, w = res
+        return (20.0 * ct * w, ct * jnp.sin(x))  # 20.0 instead of cos(x) for x
+
+    g.defvjp(g_fwd, g_bwd)
+    return f, g
+
+
+def test_vmap_of_custom_rules_keeps_them_in_every_order():
+    f, g = _custom_functions()
+    xs = arr([0.1, 0.2, 0.3])
+    np.testing.assert_allclose(np.asarray(numbax.vmap(f)(xs)), np.sin(np.asarray(xs)), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(numbax.vmap(numbax.grad(f))(xs)), [10.0] * 3)
+    np.testing.assert_allclose(np.asarray(numbax.grad(lambda v: jnp.sum(numbax.vmap(f)(v)))(xs)), [10.0] * 3)
+    w = arr(2.0)
+    per_example = numbax.vmap(numbax.grad(g, argnums=(0, 1)), in_axes=(0, None))(xs, w)
+    np.testing.assert_allclose(np.asarray(per_example[0]), [40.0] * 3)
+    np.testing.assert_allclose(np.asarray(per_example[1]), np.sin(np.asarray(xs)), rtol=1e-6)
+    gx, gw = numbax.grad(lambda v, w: jnp.sum(numbax.vmap(g, in_axes=(0, None))(v, w)), argnums=(0, 1))(xs, w)
+    np.testing.assert_allclose(np.asarray(gx), [40.0] * 3)
+    assert gw.item() == pytest.approx(np.sin(np.asarray(xs)).sum(), rel=1e-6)  # summed over the batch
+
+
+def test_vmap_of_checkpoint():
+    remat = numbax.checkpoint(lambda x: jnp.sin(jnp.sin(x)))
+    xs = arr([0.1, 0.5, 0.9])
+    xn = np.asarray(xs)
+    np.testing.assert_allclose(np.asarray(numbax.vmap(remat)(xs)), np.sin(np.sin(xn)), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(numbax.vmap(numbax.grad(remat))(xs)), np.cos(np.sin(xn)) * np.cos(xn),
+                               rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(numbax.grad(lambda v: jnp.sum(numbax.vmap(remat)(v)))(xs)),
+                               np.cos(np.sin(xn)) * np.cos(xn), rtol=1e-6)

@@ -330,3 +330,107 @@ def _checkpoint_transpose(cts, *args, call_jaxpr, prevent_cse, differentiated):
 
 checkpoint_p.def_jvp(_checkpoint_jvp)
 checkpoint_p.def_transpose(_checkpoint_transpose)
+
+
+# --- batching rules ----------------------------------------------------------------------------
+# Under vmap each call primitive is bound again on the batched operands (batch
+# axes moved to the front) with a batched body, and with its rule (custom
+# JVP, custom VJP forward, backward) wrapped in a vmap of the original, so the
+# user's derivative rules survive any nesting of vmap and differentiation.
+
+def _batch_setup(args, dims):
+    from .interpreters.batching import bdim_at_front
+    size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
+    moved = [bdim_at_front(a, d, size) if d is not None else a for a, d in zip(args, dims)]
+    in_axes = [0 if d is not None else None for d in dims]
+    return size, moved, in_axes
+
+
+def _batched_body(call_jaxpr, moved, in_axes, size):
+    from .interpreters.batching import batch_flat
+
+    def body(*xs):
+        return batch_flat(lambda *ys: core.eval_jaxpr(call_jaxpr.jaxpr, call_jaxpr.consts, *ys),
+                          list(xs), in_axes, size)
+    return _closure_converted(body, [core.get_aval(a) for a in moved], "vmap")
+
+
+def _vmapped_rule(rule, in_axes, size, n_new):
+    """``rule(primals, tangents) -> (outs, tangent_outs)`` over batched operands;
+    the first ``n_new`` operands are the batched body's own constants (zero
+    tangents). Symbolic zero tangents stay symbolic."""
+    from .interpreters.batching import batch_flat
+
+    def batched(primals, tangents):
+        primals, tangents = primals[n_new:], tangents[n_new:]
+        live = [i for i, t in enumerate(tangents) if type(t) is not Zero]
+        n_out = []
+
+        def per_example(*xs):
+            ps, live_ts = list(xs[:len(primals)]), xs[len(primals):]
+            ts = list(tangents)
+            for i, t in zip(live, live_ts):
+                ts[i] = t
+            outs, t_outs = rule(ps, ts)
+            n_out.append(len(outs))
+            return list(outs) + [instantiate(t) if type(t) is Zero else t for t in t_outs]
+        flat = batch_flat(per_example, list(primals) + [tangents[i] for i in live],
+                          list(in_axes) + [in_axes[i] for i in live], size)
+        return flat[:n_out[0]], flat[n_out[0]:]
+    return batched
+
+
+def _custom_jvp_call_batch(args, dims, *, call_jaxpr, jvp, num_consts):
+    size, moved, in_axes = _batch_setup(args, dims)
+    jaxpr, consts = _batched_body(call_jaxpr, moved, in_axes, size)
+    rule = _vmapped_rule(jvp, in_axes, size, len(consts))
+    outs = custom_jvp_call_p.bind(*consts, *moved, call_jaxpr=jaxpr, jvp=_Named(rule, jvp),
+                                  num_consts=len(consts) + num_consts)
+    return outs, [0] * len(outs)
+
+
+def _custom_vjp_call_batch(args, dims, *, call_jaxpr, fwd, num_consts):
+    size, moved, in_axes = _batch_setup(args, dims)
+    jaxpr, consts = _batched_body(call_jaxpr, moved, in_axes, size)
+    rule = _vmapped_rule(fwd, in_axes, size, len(consts))
+    outs = custom_vjp_call_p.bind(*consts, *moved, call_jaxpr=jaxpr, fwd=_Named(rule, fwd),
+                                  num_consts=len(consts) + num_consts)
+    return outs, [0] * len(outs)
+
+
+def _checkpoint_batch(args, dims, *, call_jaxpr, prevent_cse, differentiated):
+    size, moved, in_axes = _batch_setup(args, dims)
+    jaxpr, consts = _batched_body(call_jaxpr, moved, in_axes, size)
+    outs = checkpoint_p.bind(*consts, *moved, call_jaxpr=jaxpr, prevent_cse=prevent_cse,
+                             differentiated=differentiated)
+    return outs, [0] * len(outs)
+
+
+def _custom_lin_batch(args, dims, *, bwd, out_avals, num_res):
+    from .interpreters.batching import batch_flat
+    from .interpreters.jvp import zeros_like_aval
+    from .lax.reduce import reduce_sum
+    size, moved, in_axes = _batch_setup(args, dims)
+    tangent_axes = in_axes[num_res:]
+
+    def batched_bwd(residuals, cts):
+        def zero_ct(i):
+            aval = core.get_aval(moved[num_res + i])
+            return zeros_like_aval(aval.update(shape=aval.shape[1:]) if tangent_axes[i] == 0 else aval)
+
+        def per_example(*xs):
+            cts_in = bwd(list(xs[:num_res]), list(xs[num_res:]))
+            return [c if c is not None else zero_ct(i) for i, c in enumerate(cts_in)]
+        cts_in = batch_flat(per_example, list(residuals) + list(cts), in_axes[:num_res] + [0] * len(cts), size)
+        # A tangent input shared by all examples collects every example's cotangent.
+        return [c if axis == 0 else reduce_sum(c, (0,)) for c, axis in zip(cts_in, tangent_axes)]
+
+    batched_avals = tuple(a.update(shape=(size,) + a.shape) for a in out_avals)
+    outs = custom_lin_p.bind(*moved, bwd=_Named(batched_bwd, bwd), out_avals=batched_avals, num_res=num_res)
+    return outs, [0] * len(outs)
+
+
+custom_jvp_call_p.def_batch(_custom_jvp_call_batch)
+custom_vjp_call_p.def_batch(_custom_vjp_call_batch)
+checkpoint_p.def_batch(_checkpoint_batch)
+custom_lin_p.def_batch(_custom_lin_batch)
