@@ -10,19 +10,11 @@ the function closes over are turned into explicit leading operands
 import functools
 
 from . import core
-from .core import ClosedJaxpr, Jaxpr, Primitive
+from .core import Primitive
 from .interpreters.jvp import Zero, instantiate, tangent_aval
-from .interpreters.partial_eval import aval_of_argument, trace_to_jaxpr
+from .interpreters.partial_eval import aval_of_argument, closure_convert
 from .interpreters.transpose import backward_pass, is_undefined_primal, UndefinedPrimal
 from .tree_util import tree_flatten, tree_unflatten
-
-
-def _closure_converted(flat_fun, in_avals, description):
-    """``(jaxpr, consts)``: ``jaxpr`` takes the consts as leading invars."""
-    closed = trace_to_jaxpr(flat_fun, in_avals, description)
-    jaxpr = closed.jaxpr
-    converted = Jaxpr([], jaxpr.constvars + jaxpr.invars, jaxpr.outvars, jaxpr.eqns)
-    return ClosedJaxpr(converted, []), closed.consts
 
 
 def _flat(fun, in_tree, out_tree_box):
@@ -74,7 +66,7 @@ def _stage_user_function(fun, args, static_argnums, description):
 
     def f(*diff_args):
         return fun(*_merge(args, static_argnums, diff_args))
-    call_jaxpr, consts = _closure_converted(_flat(f, in_tree, out_tree),
+    call_jaxpr, consts = closure_convert(_flat(f, in_tree, out_tree),
                                             [aval_of_argument(x) for x in leaves], description)
     return leaves, in_tree, call_jaxpr, consts, out_tree, nondiff
 
@@ -316,7 +308,7 @@ def _checkpoint_jvp(primals, tangents, *, call_jaxpr, prevent_cse, differentiate
         return [instantiate(t) for t in t_out]
     nz_tangents = [t for t in tangents if type(t) is not Zero]
     in_avals = [core.get_aval(p) for p in primals] + [core.get_aval(t) for t in nz_tangents]
-    jvp_jaxpr, consts = _closure_converted(jvp_body, in_avals, "checkpoint jvp")
+    jvp_jaxpr, consts = closure_convert(jvp_body, in_avals, "checkpoint jvp")
     tangents_out = checkpoint_p.bind(*consts, *primals, *nz_tangents, call_jaxpr=jvp_jaxpr,
                                      prevent_cse=prevent_cse, differentiated=True)
     return primals_out, tangents_out
@@ -352,7 +344,7 @@ def _batched_body(call_jaxpr, moved, in_axes, size):
     def body(*xs):
         return batch_flat(lambda *ys: core.eval_jaxpr(call_jaxpr.jaxpr, call_jaxpr.consts, *ys),
                           list(xs), in_axes, size)
-    return _closure_converted(body, [core.get_aval(a) for a in moved], "vmap")
+    return closure_convert(body, [core.get_aval(a) for a in moved], "vmap")
 
 
 def _vmapped_rule(rule, in_axes, size, n_new):

@@ -90,6 +90,17 @@ def trace_to_jaxpr(fun, in_avals, description="make_jaxpr"):
         trace.invalidate()
 
 
+def closure_convert(flat_fun, in_avals, description="closure_convert"):
+    """Stage ``flat_fun`` to ``(closed_jaxpr, consts)`` where the jaxpr takes the
+    values it closes over as leading invars and ``consts`` are those values.
+    Higher-order primitives pass ``consts`` as operands, so outer
+    transformations see them (a closed-over tracer is not hidden in a param)."""
+    closed = trace_to_jaxpr(flat_fun, in_avals, description)
+    jaxpr = closed.jaxpr
+    converted = Jaxpr([], jaxpr.constvars + jaxpr.invars, jaxpr.outvars, jaxpr.eqns)
+    return ClosedJaxpr(converted, []), closed.consts
+
+
 def aval_of_argument(x):
     """The abstract value a traced argument gets (Python scalars are weak)."""
     if isinstance(x, ShapedArray):
