@@ -10,6 +10,7 @@ import functools
 import numpy as np
 
 from . import core, dtypes
+from .api_util import flatten_fun
 from .array import ArrayImpl
 from .interpreters.jvp import Zero, instantiate, jvp_flat, tangent_aval
 from .interpreters.transpose import backward_pass, linearize_flat
@@ -21,17 +22,6 @@ def _as_array(x):
         return x
     dtype, weak = dtypes.dtype_and_weak_of(x)
     return ArrayImpl(np.array(x, dtype=dtype), weak)
-
-
-def _flatten_fun(fun, in_tree):
-    out_tree_box = []
-
-    def flat_fun(*leaves):
-        out = fun(*tree_unflatten(in_tree, leaves))
-        out_leaves, out_tree = tree_flatten(out)
-        out_tree_box.append(out_tree)
-        return out_leaves
-    return flat_fun, out_tree_box
 
 
 def _check_tangent(path, primal, tangent):
@@ -98,7 +88,7 @@ def linearize(fun, *primals):
     """``(fun(*primals), f_jvp)`` where ``f_jvp(*tangents)`` evaluates the
     linear map ``t -> J @ t`` without re-running ``fun``'s primal computation."""
     p_leaves, p_tree = tree_flatten(primals)
-    flat_fun, out_tree = _flatten_fun(fun, p_tree)
+    flat_fun, out_tree = flatten_fun(fun, p_tree)
     out_p, linear, zero_mask = linearize_flat(flat_fun, [_as_array(p) for p in p_leaves])
     out_avals = [core.get_aval(p) for p in out_p]
 

@@ -10,20 +10,12 @@ the function closes over are turned into explicit leading operands
 import functools
 
 from . import core
+from .api_util import flatten_fun
 from .core import Primitive
 from .interpreters.jvp import Zero, instantiate, tangent_aval
 from .interpreters.partial_eval import aval_of_argument, closure_convert
 from .interpreters.transpose import backward_pass, is_undefined_primal, UndefinedPrimal
 from .tree_util import tree_flatten, tree_unflatten
-
-
-def _flat(fun, in_tree, out_tree_box):
-    def flat_fun(*leaves):
-        out = fun(*tree_unflatten(in_tree, leaves))
-        leaves_out, tree = tree_flatten(out)
-        out_tree_box.append(tree)
-        return leaves_out
-    return flat_fun
 
 
 def _eval_call_jaxpr(*args, call_jaxpr, **_):
@@ -62,12 +54,11 @@ def _stage_user_function(fun, args, static_argnums, description):
     the flat differentiable inputs, the closure-converted jaxpr and its consts."""
     nondiff, diff = _split_nondiff(args, static_argnums)
     leaves, in_tree = tree_flatten(tuple(diff))
-    out_tree = []
 
     def f(*diff_args):
         return fun(*_merge(args, static_argnums, diff_args))
-    call_jaxpr, consts = closure_convert(_flat(f, in_tree, out_tree),
-                                            [aval_of_argument(x) for x in leaves], description)
+    flat_f, out_tree = flatten_fun(f, in_tree)
+    call_jaxpr, consts = closure_convert(flat_f, [aval_of_argument(x) for x in leaves], description)
     return leaves, in_tree, call_jaxpr, consts, out_tree, nondiff
 
 
