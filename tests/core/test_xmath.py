@@ -1,0 +1,111 @@
+"""Accuracy of numbax's branch-free math kernels (backends/xmath.py), in ulp.
+
+float32 results are compared with float64 NumPy on the same (exactly widened) inputs;
+float64 results with long double NumPy (x86 80-bit, 11 extra bits) or, where NumPy has no
+long double version, SciPy in float64. The error of a result is |y - ref| in units of the
+spacing of the result dtype at ref. Samples: every 2**k-th bit pattern of the dtype (so
+the whole exponent range, subnormals included, is covered evenly in log scale), a dense
+uniform grid over the interesting range, and the special values.
+"""
+
+import numba
+import numpy as np
+import pytest
+
+from numbax._src.backends import xmath
+
+f32, f64, ld = np.float32, np.float64, np.longdouble
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _map1(fn, x, out):
+    for i in range(x.shape[0]):
+        out[i] = fn(x[i])
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _map2(fn, x, y, out):
+    for i in range(x.shape[0]):
+        out[i] = fn(x[i], y[i])
+
+
+def _bit_samples(dtype, step_bits):
+    """Every 2**step_bits-th non-negative finite bit pattern, and their negatives."""
+    itype, top = (np.uint32, 0x7F800000) if dtype == f32 else (np.uint64, 0x7FF0000000000000)
+    pos = np.arange(0, top, 1 << step_bits, dtype=itype).view(dtype)
+    return np.concatenate([pos, -pos])
+
+
+SPECIAL = [0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, -1.0, 0.5, -0.5, 2.0]
+
+
+def _samples(dtype, lo, hi, extra=()):
+    tiny = np.finfo(dtype).tiny
+    edges = [tiny, -tiny, tiny / 2 ** 10, np.finfo(dtype).max, -np.finfo(dtype).max,
+             np.finfo(dtype).eps, np.finfo(dtype).smallest_subnormal]
+    x = np.concatenate([
+        _bit_samples(dtype, 11 if dtype == f32 else 43),
+        np.linspace(lo, hi, 200_001, dtype=dtype),
+        np.array(SPECIAL + edges + list(extra), dtype=dtype),
+    ])
+    return x
+
+
+def ulp_error(y, ref, dtype):
+    """Elementwise error of y (dtype) against ref (wider float) in ulp of dtype; nan/inf
+    must match exactly (error 0 where they do, inf where they do not)."""
+    with np.errstate(all="ignore"):
+        r = ref.astype(dtype)
+        special = ~np.isfinite(r) | ~np.isfinite(y)
+        same = (np.isnan(r) & np.isnan(y)) | (r == y)
+        a = np.abs(r)
+        # ulp of the binade that ref lies in (the lower one when ref rounded up to 2**k)
+        below = np.abs(ref) < a
+        ulp = np.spacing(np.where(below, np.nextafter(a, dtype(0)), a)).astype(ref.dtype)
+        err = np.abs(y.astype(ref.dtype) - ref) / ulp
+    return np.where(special, np.where(same, 0.0, np.inf), err)
+
+
+def _run(fn, *args):
+    out = np.empty_like(args[0])
+    (_map1 if len(args) == 1 else _map2)(fn, *args, out)
+    return out
+
+
+def _logistic(x):
+    with np.errstate(all="ignore"):
+        return 1 / (1 + np.exp(-x))
+
+
+# name: (reference ufunc, float32 grid, float64 grid, max ulp allowed for both dtypes)
+CASES = {
+    "exp": (np.exp, (-110, 90), (-750, 712), 1),
+    "expm1": (np.expm1, (-30, 90), (-50, 712), 2),
+    "log": (np.log, (0, 10), (0, 10), 1),
+    "log1p": (np.log1p, (-1, 10), (-1, 10), 1),
+    "tanh": (np.tanh, (-12, 12), (-25, 25), 3),
+    "logistic": (_logistic, (-110, 30), (-750, 50), 3),
+    "sin": (np.sin, (-100, 100), (-100, 100), 2),
+    "cos": (np.cos, (-100, 100), (-100, 100), 2),
+    "tan": (np.tan, (-100, 100), (-100, 100), 4),
+}
+
+TRIG = {"sin", "cos", "tan"}
+TRIG_LIMIT = 1.6e6  # documented range of accurate pi/2 reduction
+
+
+@pytest.mark.parametrize("dtype", [f32, f64], ids=["f32", "f64"])
+@pytest.mark.parametrize("name", list(CASES))
+def test_accuracy(name, dtype):
+    ref_fn, grid32, grid64, max_ulp = CASES[name]
+    fn = getattr(xmath, f"{name}_{'f32' if dtype == f32 else 'f64'}")
+    x = _samples(dtype, *(grid32 if dtype == f32 else grid64))
+    if name in TRIG:
+        x = x[~(np.abs(x) >= TRIG_LIMIT)]
+    y = _run(fn, x)
+    with np.errstate(all="ignore"):
+        ref = ref_fn(x.astype(f64 if dtype == f32 else ld))
+    err = ulp_error(y, ref, dtype)
+    worst = np.argmax(err)
+    assert err[worst] <= max_ulp, f"{name}_{dtype.__name__}({x[worst]!r}) = {y[worst]!r}, ref {ref[worst]!r}: " \
+        f"{err[worst]:.2f} ulp"
