@@ -282,10 +282,10 @@ _SCALAR_TYPES = (bool, int, float, complex, str, bytes, type(None))
 
 def _describe(value):
     if isinstance(value, (np.ndarray, np.generic, numbax.Array)):
-        return f"an array {value.dtype.name}{list(value.shape)}"
+        return f"array {value.dtype.name}{list(value.shape)}"
     if isinstance(value, dict):
-        return f"a dict with keys {list(value)[:8]}"
-    return f"a {type(value).__name__} {value!r}"[:120]
+        return f"dict with keys {list(value)[:8]}"
+    return f"{type(value).__name__} {value!r}"[:120]
 
 
 def _check_leaf(target, value):
@@ -297,7 +297,7 @@ def _check_leaf(target, value):
     if not (hasattr(target, "shape") and hasattr(target, "dtype")):
         return value  # a leaf type we know nothing about: as in Flax, take the stored value
     if not isinstance(value, (np.ndarray, np.generic)):
-        raise _mismatch(f"restore: the target leaf is an array {np.dtype(target.dtype).name}"
+        raise _mismatch(f"restore: the target leaf is array {np.dtype(target.dtype).name}"
                         f"{list(target.shape)} but the checkpoint holds {_describe(value)}", _FIX_TARGET)
     if tuple(value.shape) != tuple(target.shape) or value.dtype != np.dtype(target.dtype):
         raise _mismatch(
