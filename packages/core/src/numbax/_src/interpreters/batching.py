@@ -126,3 +126,33 @@ def move_batch_axis(x, src, size, dst):
 def bdim_at_front(x, bdim, size):
     """``x`` with its batch axis first (broadcast if it has none)."""
     return move_batch_axis(x, bdim, size, 0)
+
+
+def batch_jaxpr(closed, axis_size, in_batched, force_out):
+    """A closed jaxpr batched along a new leading axis of the inputs marked in
+    ``in_batched``, for higher-order primitives (control flow) whose bodies must
+    be batched as a whole. Outputs marked in ``force_out`` are batched even if
+    they do not depend on a batched input.
+
+    Returns ``(batched_jaxpr, consts, out_batched)``: ``batched_jaxpr`` takes
+    ``(*consts, *inputs)`` with batched inputs' batch axis first, and returns
+    outputs with the batch axis first where ``out_batched``."""
+    from .partial_eval import closure_convert
+    out_batched_box = []
+
+    def fun(*args):
+        trace = BatchTrace(core.current_trace(), axis_size)
+        tracers = [BatchTracer(trace, a, 0) if b else a for a, b in zip(args, in_batched)]
+        try:
+            with core.set_current_trace(trace):
+                outs = core.eval_jaxpr(closed.jaxpr, closed.consts, *tracers)
+            pairs = [trace.lift(o) for o in outs]
+        finally:
+            trace.invalidate()
+        out_batched = [d is not not_mapped or force for (_, d), force in zip(pairs, force_out)]
+        out_batched_box.append(out_batched)
+        return [move_batch_axis(v, d, axis_size, 0) if b else v for (v, d), b in zip(pairs, out_batched)]
+
+    in_avals = [a.update(shape=(axis_size,) + a.shape) if b else a for a, b in zip(closed.in_avals, in_batched)]
+    jaxpr, consts = closure_convert(fun, in_avals, "vmap")
+    return jaxpr, consts, out_batched_box[0]

@@ -166,3 +166,32 @@ def add_tangents(x, y):
         return x
     from ..lax.elementwise import add
     return add(x, y)
+
+
+def jvp_jaxpr(closed, nonzeros, instantiate_out):
+    """The JVP of a closed jaxpr as a closure-converted jaxpr, for higher-order
+    primitives (control flow) whose bodies must be differentiated as a whole.
+
+    ``nonzeros[i]`` says whether input i has a (non-symbolic) tangent;
+    ``instantiate_out[i]`` forces output i's tangent to be materialized.
+    Returns ``(jvp_jaxpr, consts, out_nonzeros)``: ``jvp_jaxpr`` takes
+    ``(*consts, *primals, *nonzero_tangents)`` and returns
+    ``(*primal_outs, *nonzero_tangent_outs)``."""
+    from .partial_eval import closure_convert
+    n = len(nonzeros)
+    out_nonzeros_box = []
+
+    def fun(*args):
+        primals, live = list(args[:n]), iter(args[n:])
+        tangents = [next(live) if nz else Zero(tangent_aval(core.get_aval(p)))
+                    for p, nz in zip(primals, nonzeros)]
+        outs, out_tangents = jvp_flat(lambda *xs: core.eval_jaxpr(closed.jaxpr, closed.consts, *xs),
+                                      primals, tangents)
+        out_nz = [type(t) is not Zero or (inst and is_differentiable(core.get_aval(o)))
+                  for o, t, inst in zip(outs, out_tangents, instantiate_out)]
+        out_nonzeros_box.append(out_nz)
+        return list(outs) + [instantiate(t) for t, nz in zip(out_tangents, out_nz) if nz]
+
+    in_avals = list(closed.in_avals) + [tangent_aval(a) for a, nz in zip(closed.in_avals, nonzeros) if nz]
+    jaxpr, consts = closure_convert(fun, in_avals, "jvp")
+    return jaxpr, consts, out_nonzeros_box[0]

@@ -128,3 +128,18 @@ class PartialEvalTrace(JaxprTrace):
             with core.set_current_trace(self.parent):
                 return primitive.bind(*args, **params)
         return super().process_primitive(primitive, args, params)
+
+
+def dce_jaxpr(jaxpr, used_outputs):
+    """Dead-code elimination: a jaxpr computing only the outputs marked in
+    ``used_outputs``, and the mask of inputs it still reads. Constvars are kept."""
+    live = {v for v, used in zip(jaxpr.outvars, used_outputs) if used and not isinstance(v, Literal)}
+    kept = []
+    for eqn in reversed(jaxpr.eqns):
+        if any(v in live for v in eqn.outvars):
+            kept.append(eqn)
+            live.update(v for v in eqn.invars if not isinstance(v, Literal))
+    used_inputs = [v in live for v in jaxpr.invars]
+    new = Jaxpr(jaxpr.constvars, [v for v, u in zip(jaxpr.invars, used_inputs) if u],
+                [v for v, used in zip(jaxpr.outvars, used_outputs) if used], kept[::-1])
+    return new, used_inputs
