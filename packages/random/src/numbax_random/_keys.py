@@ -35,7 +35,7 @@ class KeyArray:
 
     @property
     def shape(self):
-        return tuple(self._data.shape[:-len(self.impl.key_shape)])
+        return tuple(np.shape(self._data)[:-len(self.impl.key_shape)])
 
     @property
     def ndim(self):

@@ -427,27 +427,15 @@ def rademacher(key, shape=(), dtype=int):
     return (2 * b.astype(dtype) - 1).astype(dtype)
 
 
-# Gamma: Marsaglia & Tsang's rejection method, JAX's key usage, with bounded loops.
-_GAMMA_ROUNDS = 24
-_GAMMA_INNER_ROUNDS = 8
-
-
-def _bounded_while(cond, body, state, rounds):
-    """``while cond(state): state = body(state)`` for at most ``rounds`` steps, lane by lane.
-
-    Written as a masked unroll so it runs under vmap and tracing without a while_loop
-    primitive; eagerly it stops as soon as every lane is done.
-    """
-    for _ in range(rounds):
+# Gamma: Marsaglia & Tsang's rejection method with JAX's key usage (one key per element).
+def _masked_while(cond, body, state):
+    """Per lane ``while cond(state): state = body(state)`` over the leading (element) axis:
+    runs until no lane is active, updating only the active ones (lanes never see each other)."""
+    def step(state):
         active = cond(state)
-        try:
-            if not bool(jnp.any(active)):
-                break
-        except numbax.errors.ConcretizationTypeError:
-            pass
         new = body(state)
-        state = tuple(jnp.where(_expand(active, s), n, s) for n, s in zip(new, state))
-    return state
+        return tuple(jnp.where(_expand(active, s), n, s) for n, s in zip(new, state))
+    return lax.while_loop(lambda state: jnp.any(cond(state)), step, state)
 
 
 def _expand(mask, like):
@@ -483,13 +471,13 @@ def _gamma_data(keys, alpha, dtype, log_space):
             x = _normal_data_per_key(sub, dtype)
             return kk, x, one + x * c
         init = (x_key, jnp.zeros_like(alpha), jnp.full_like(alpha, -one))
-        _, x, v = _bounded_while(lambda s: s[2] <= zero, draw, init, _GAMMA_INNER_ROUNDS)
+        _, x, v = _masked_while(lambda s: s[2] <= zero, draw, init)
         u = _uniform_data(u_key, (), dtype, 0.0, 1.0)
         return k, x * x, v * v * v, u
 
     keys, subkeys = _split_each(keys, 2)
     state = (keys, jnp.zeros_like(alpha), jnp.ones_like(alpha), jnp.full_like(alpha, dtype.type(2)))
-    _, _, v, _ = _bounded_while(not_accepted, propose, state, _GAMMA_ROUNDS)
+    _, _, v, _ = _masked_while(not_accepted, propose, state)
     if log_space:
         log_samples = xm.log1p(-_uniform_data(subkeys, (), dtype, 0.0, 1.0))
         log_boost = jnp.where(jnp.logical_or(boost, log_samples == zero), zero, log_samples / alpha_orig)
