@@ -78,7 +78,7 @@ def write_state_file(path, state):
         writer(packer.pack_map_header(len(state) + 2) + packer.pack(HEADER_KEY) + packer.pack(header))
         for key, value in state.items():
             writer(packer.pack(key))
-            write_msgpack(value, writer)
+            write_msgpack(value, writer, f"./{key}")
         digest = writer.hash.hexdigest()
         writer(_TRAILER_PREFIX + digest.encode("ascii"))
         file.flush()

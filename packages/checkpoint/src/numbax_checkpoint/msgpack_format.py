@@ -113,9 +113,10 @@ class _Encoder:
         self._map({_CHUNKED: True, "shape": shape, "chunks": chunks}, path)
 
 
-def write_msgpack(tree, write):
-    """Stream the msgpack encoding of a state dict ``tree`` to ``write(bytes_like)``."""
-    _Encoder(write).encode(tree)
+def write_msgpack(tree, write, path="."):
+    """Stream the msgpack encoding of a state dict ``tree`` to ``write(bytes_like)``;
+    ``path`` is where ``tree`` sits, for error messages."""
+    _Encoder(write).encode(tree, path)
 
 
 def msgpack_serialize(pytree, in_place=False):
