@@ -146,6 +146,15 @@ def _json_metrics(metrics):
                               f"({err}).") from None
 
 
+def _file_signature(path):
+    """(mtime, size) of ``path``, or None when it is missing: a changed file is verified again."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
 def _write_synced(path, text):
     with open(path, "w", encoding="utf-8") as file:
         file.write(text)
@@ -229,13 +238,9 @@ class CheckpointManager:
     def _check_step(self, step):
         """None when ``step`` verifies, else the CheckpointError saying why (cached per file version)."""
         state_path = self._step_dir(step) / STATE_FILE
-        try:
-            stat = state_path.stat()
-            signature = (stat.st_mtime_ns, stat.st_size)
-        except OSError:
-            signature = None
+        signature = tuple(_file_signature(path) for path in (state_path, self._step_dir(step) / METADATA_FILE))
         cached = self._verified.get(step)
-        if cached is not None and cached[0] == signature and signature is not None:
+        if cached is not None and cached[0] == signature:
             return cached[1]
         try:
             metadata = self._read_metadata(step)
