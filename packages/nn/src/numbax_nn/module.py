@@ -653,11 +653,12 @@ class Module:
               capture_intermediates=False, **kwargs):
         """Run ``method`` (default ``__call__``) with ``variables``.
 
-        Returns the output, or ``(output, updated)`` when ``mutable`` is given,
-        ``updated`` holding just the mutable collections."""
+        Returns the output, or ``(output, updated)`` when ``mutable`` (or
+        ``capture_intermediates``) is given, ``updated`` holding just the
+        mutable collections."""
         out, updated = self._run(variables, args, kwargs, rngs, method, mutable, False,
                                  capture_intermediates)
-        return (out, updated) if mutable is not False else out
+        return (out, updated) if mutable is not False or capture_intermediates else out
 
     def bind(self, variables, *args, rngs=None, mutable=False):
         """A bound copy for interactive use: its methods run with ``variables``."""
