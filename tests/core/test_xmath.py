@@ -11,6 +11,7 @@ uniform grid over the interesting range, and the special values.
 import numba
 import numpy as np
 import pytest
+import scipy.special
 
 from numbax._src.backends import xmath
 
@@ -88,7 +89,19 @@ CASES = {
     "sin": (np.sin, (-100, 100), (-100, 100), 2),
     "cos": (np.cos, (-100, 100), (-100, 100), 2),
     "tan": (np.tan, (-100, 100), (-100, 100), 4),
+    "erf": (scipy.special.erf, (-5, 5), (-7, 7), 4),
+    "atan": (np.arctan, (-10, 10), (-10, 10), 2),
+    "asin": (np.arcsin, (-1.1, 1.1), (-1.1, 1.1), 4),
+    "acos": (np.arccos, (-1.1, 1.1), (-1.1, 1.1), 4),
+    "sinh": (np.sinh, (-100, 100), (-720, 720), 2),
+    "cosh": (np.cosh, (-100, 100), (-720, 720), 2),
+    "asinh": (np.arcsinh, (-10, 10), (-10, 10), 2),
+    "acosh": (np.arccosh, (0, 10), (0, 10), 2),
+    "atanh": (np.arctanh, (-1.1, 1.1), (-1.1, 1.1), 2),
 }
+# scipy's float64 erf is the float64 reference; it has no long double version, so the
+# float64 erf (a libm call) is checked against it in float64.
+LONG_DOUBLE_MISSING = {"erf"}
 
 TRIG = {"sin", "cos", "tan"}
 TRIG_LIMIT = 1.6e6  # documented range of accurate pi/2 reduction
@@ -103,9 +116,52 @@ def test_accuracy(name, dtype):
     if name in TRIG:
         x = x[~(np.abs(x) >= TRIG_LIMIT)]
     y = _run(fn, x)
+    wide = f64 if (dtype == f32 or name in LONG_DOUBLE_MISSING) else ld
     with np.errstate(all="ignore"):
-        ref = ref_fn(x.astype(f64 if dtype == f32 else ld))
+        ref = ref_fn(x.astype(wide))
     err = ulp_error(y, ref, dtype)
     worst = np.argmax(err)
     assert err[worst] <= max_ulp, f"{name}_{dtype.__name__}({x[worst]!r}) = {y[worst]!r}, ref {ref[worst]!r}: " \
+        f"{err[worst]:.2f} ulp"
+
+
+def test_erf_inv_f32():
+    # dense near ±1 too, where the tail branch and the log1p(-x^2) argument matter
+    x = _samples(f32, -1, 1)
+    near_one = (1 - np.logspace(-7.3, -0.01, 200_000)).astype(f32)
+    x = np.concatenate([x, near_one, -near_one])
+    y = _run(xmath.erf_inv_f32, x)
+    with np.errstate(all="ignore"):
+        ref = scipy.special.erfinv(x.astype(f64))
+    err = ulp_error(y, ref, f32)
+    worst = np.argmax(err)
+    assert err[worst] <= 3, f"erf_inv_f32({x[worst]!r}) = {y[worst]!r}, ref {ref[worst]!r}: {err[worst]:.2f} ulp"
+
+
+def _pairs(dtype):
+    """All pairs of a small set of edge values, plus random pairs over a wide range."""
+    edges = np.array(SPECIAL + [3.0, -3.0, 0.25, 1e-30, 1e30, -7.5, 1e-40, 100.0, -101.0], dtype=dtype)
+    ex, ey = (a.ravel() for a in np.meshgrid(edges, edges))
+    rng = np.random.default_rng(0)
+    x = np.concatenate([ex, (rng.standard_normal(300_000) * 10.0 ** rng.uniform(-3, 3, 300_000))]).astype(dtype)
+    y = np.concatenate([ey, (rng.standard_normal(300_000) * 10.0 ** rng.uniform(-3, 2, 300_000))]).astype(dtype)
+    return x, y
+
+
+@pytest.mark.parametrize("name, dtype, ref_fn, max_ulp", [
+    ("pow_f32", f32, np.power, 1),
+    ("atan2_f32", f32, np.arctan2, 1),
+    ("atan2_f64", f64, np.arctan2, 4),
+])
+def test_accuracy_binary(name, dtype, ref_fn, max_ulp):
+    x, y = _pairs(dtype)
+    if name == "pow_f32":   # bases of both signs, integer exponents among them
+        x, y = np.concatenate([x, x]), np.concatenate([y, np.round(y)]).astype(dtype)
+    out = _run(getattr(xmath, name), x, y)
+    wide = f64 if dtype == f32 else ld
+    with np.errstate(all="ignore"):
+        ref = ref_fn(x.astype(wide), y.astype(wide))
+    err = ulp_error(out, ref, dtype)
+    worst = np.argmax(err)
+    assert err[worst] <= max_ulp, f"{name}({x[worst]!r}, {y[worst]!r}) = {out[worst]!r}, ref {ref[worst]!r}: " \
         f"{err[worst]:.2f} ulp"
