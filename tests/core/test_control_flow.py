@@ -358,3 +358,28 @@ def test_associative_scan_along_axis_1():
     x = np.arange(12.0, dtype=np.float32).reshape(3, 4)
     np.testing.assert_allclose(lax.associative_scan(jnp.maximum, x[:, ::-1], axis=1),
                                np.maximum.accumulate(x[:, ::-1], axis=1))
+
+
+def test_collectives_over_the_vmap_axis_inside_bodies():
+    xs = np.array([1.0, 2.0, 4.0], np.float32)
+
+    def normalized_cumsum(x):
+        # psum over the mapped axis inside a scan body and a cond branch.
+        c, ys = lax.scan(lambda c, _: (c + x / lax.psum(x, "i"), c), 0.0, None, length=3)
+        return lax.cond(lax.axis_index("i") > 0, lambda c: c, lambda c: -c, c), ys
+    c, ys = numbax.vmap(normalized_cumsum, axis_name="i")(xs)
+    share = xs / xs.sum()
+    np.testing.assert_allclose(c, 3 * share * np.array([-1, 1, 1]), rtol=1e-6)
+    np.testing.assert_allclose(ys, np.outer(share, [0, 1, 2]), rtol=1e-6)
+    # A body using only the axis size, with no batched operand at all.
+    count = numbax.vmap(lambda _: lax.fori_loop(0, 2, lambda i, s: s + lax.psum(1, "i"), 0),
+                        axis_name="i")(xs)
+    np.testing.assert_array_equal(count, [6, 6, 6])
+
+
+def test_vmap_over_an_empty_batch():
+    params, xs = rnn_data()
+    h, ys = numbax.vmap(lambda xs: rnn(params, xs))(np.zeros((0,) + xs.shape, np.float32))
+    assert h.shape == (0, 3) and ys.shape == (0, xs.shape[0])
+    out = numbax.vmap(lambda x: lax.cond(x > 0, jnp.sin, jnp.cos, x))(np.zeros((0,), np.float32))
+    assert out.shape == (0,)

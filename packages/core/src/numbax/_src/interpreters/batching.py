@@ -128,11 +128,12 @@ def bdim_at_front(x, bdim, size):
     return move_batch_axis(x, bdim, size, 0)
 
 
-def batch_jaxpr(closed, axis_size, in_batched, force_out):
+def batch_jaxpr(closed, axis_size, in_batched, force_out, axis_name=None):
     """A closed jaxpr batched along a new leading axis of the inputs marked in
     ``in_batched``, for higher-order primitives (control flow) whose bodies must
     be batched as a whole. Outputs marked in ``force_out`` are batched even if
-    they do not depend on a batched input.
+    they do not depend on a batched input. ``axis_name`` names the axis for
+    collectives in the body (``lax.psum(x, axis_name)``).
 
     Returns ``(batched_jaxpr, consts, out_batched)``: ``batched_jaxpr`` takes
     ``(*consts, *inputs)`` with batched inputs' batch axis first, and returns
@@ -141,7 +142,7 @@ def batch_jaxpr(closed, axis_size, in_batched, force_out):
     out_batched_box = []
 
     def fun(*args):
-        trace = BatchTrace(core.current_trace(), axis_size)
+        trace = BatchTrace(core.current_trace(), axis_size, axis_name)
         tracers = [BatchTracer(trace, a, 0) if b else a for a, b in zip(args, in_batched)]
         try:
             with core.set_current_trace(trace):

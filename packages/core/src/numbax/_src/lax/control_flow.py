@@ -127,8 +127,12 @@ def _control_primitive(name, eager):
     return prim
 
 
-def _batch_size(args, dims):
-    return next(core.get_aval(a).shape[d] for a, d in zip(args, dims) if d is not not_mapped)
+def _def_batch(prim, rule):
+    """Install a control-flow batch rule ``rule(args, dims, size, axis_name, **params)``.
+    It runs even when no operand is batched, because a body may use a
+    collective over this vmap's axis (``lax.psum(x, "i")``)."""
+    prim.collective_batch_rule = lambda trace, args, dims, **params: rule(
+        args, dims, trace.axis_size, trace.axis_name, **params)
 
 
 def _moved(args, dims, size, batched):
@@ -281,16 +285,15 @@ def _cond_transpose(cts, index, *ops, branches):
     return [None] + [next(cts_in) if lin else None for lin in linear]
 
 
-def _cond_batch(args, dims, *, branches):
+def _cond_batch(args, dims, size, axis_name, *, branches):
     from .elementwise import select_n
     from .shape import broadcast_in_dim
-    size = _batch_size(args, dims)
     index, ops, op_dims = args[0], args[1:], dims[1:]
     if dims[0] is not not_mapped:
         # A per-example predicate: every branch runs on the whole batch and the
         # results are selected per example.
         index = bdim_at_front(index, dims[0], size)
-        outs = [batch_flat(lambda *xs, b=b: _eval(b, xs), list(ops), list(op_dims), size)
+        outs = [batch_flat(lambda *xs, b=b: _eval(b, xs), list(ops), list(op_dims), size, axis_name)
                 for b in branches]
         selected = [select_n(broadcast_in_dim(index, core.get_aval(cases[0]).shape, (0,)), *cases)
                     for cases in zip(*outs)]
@@ -299,16 +302,17 @@ def _cond_batch(args, dims, *, branches):
     n_out = len(branches[0].out_avals)
     out_batched = [False] * n_out
     for branch in branches:
-        out_batched = [a or b for a, b in zip(out_batched, batch_jaxpr(branch, size, in_batched,
-                                                                       [False] * n_out)[2])]
-    batched, consts = _join_consts([batch_jaxpr(b, size, in_batched, out_batched)[:2] for b in branches])
+        found = batch_jaxpr(branch, size, in_batched, [False] * n_out, axis_name)[2]
+        out_batched = [a or b for a, b in zip(out_batched, found)]
+    batched, consts = _join_consts([batch_jaxpr(b, size, in_batched, out_batched, axis_name)[:2]
+                                    for b in branches])
     outs = cond_p.bind(index, *consts, *_moved(ops, op_dims, size, in_batched), branches=batched)
     return outs, [0 if b else not_mapped for b in out_batched]
 
 
 cond_p.def_jvp(_cond_jvp)
 cond_p.def_transpose(_cond_transpose)
-cond_p.def_batch(_cond_batch)
+_def_batch(cond_p, _cond_batch)
 
 
 # --- loop carries ------------------------------------------------------------------------
@@ -439,31 +443,30 @@ def _while_transpose(cts, *args, **params):
         "start/stop; forward mode (numbax.jvp, jacfwd) works with while_loop.")
 
 
-def _while_batch(args, dims, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
+def _while_batch(args, dims, size, axis_name, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
     from .elementwise import select_n
     from .reduce import reduce_or
     from .shape import broadcast_in_dim
-    size = _batch_size(args, dims)
     nc = cond_nconsts + body_nconsts
     cconsts, bconsts, init = args[:cond_nconsts], args[cond_nconsts:nc], args[nc:]
     cdims, bdims, idims = dims[:cond_nconsts], dims[cond_nconsts:nc], dims[nc:]
     cconst_b, bconst_b = [d is not not_mapped for d in cdims], [d is not not_mapped for d in bdims]
     carry_b = [d is not not_mapped for d in idims]
     while True:
-        out_b = batch_jaxpr(body_jaxpr, size, bconst_b + carry_b, carry_b)[2]
+        out_b = batch_jaxpr(body_jaxpr, size, bconst_b + carry_b, carry_b, axis_name)[2]
         new = [a or b for a, b in zip(carry_b, out_b)]
         if new == carry_b:
             break
         carry_b = new
-    pred_batched = batch_jaxpr(cond_jaxpr, size, cconst_b + carry_b, [False])[2][0]
+    pred_batched = batch_jaxpr(cond_jaxpr, size, cconst_b + carry_b, [False], axis_name)[2][0]
     if pred_batched:
         carry_b = [True] * len(init)
     cconsts, bconsts = _moved(cconsts, cdims, size, cconst_b), _moved(bconsts, bdims, size, bconst_b)
     init = _moved(init, idims, size, carry_b)
     carry_avals = [core.get_aval(x) for x in init]
     if not pred_batched:
-        bcond, cc, _ = batch_jaxpr(cond_jaxpr, size, cconst_b + carry_b, [False])
-        bbody, bc, _ = batch_jaxpr(body_jaxpr, size, bconst_b + carry_b, carry_b)
+        bcond, cc, _ = batch_jaxpr(cond_jaxpr, size, cconst_b + carry_b, [False], axis_name)
+        bbody, bc, _ = batch_jaxpr(body_jaxpr, size, bconst_b + carry_b, carry_b, axis_name)
         outs = while_p.bind(*cc, *cconsts, *bc, *bconsts, *init, cond_jaxpr=bcond, body_jaxpr=bbody,
                             cond_nconsts=len(cc) + len(cconsts), body_nconsts=len(bc) + len(bconsts))
         return outs, [0 if b else not_mapped for b in carry_b]
@@ -474,7 +477,7 @@ def _while_batch(args, dims, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_ncons
 
     def lane_pred(cc, carry):
         return batch_flat(lambda *xs: _eval(cond_jaxpr, xs), list(cc) + list(carry),
-                          c_in + [0] * len(carry), size)[0]
+                          c_in + [0] * len(carry), size, axis_name)[0]
 
     def any_cond(*xs):
         return [reduce_or(lane_pred(xs[:ncc], xs[ncc:]), (0,))]
@@ -483,7 +486,7 @@ def _while_batch(args, dims, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_ncons
         cc, bc, carry = xs[:ncc], xs[ncc:ncc + nbc], xs[ncc + nbc:]
         running = lane_pred(cc, carry)
         new = batch_flat(lambda *ys: _eval(body_jaxpr, ys), list(bc) + list(carry),
-                         b_in + [0] * len(carry), size)
+                         b_in + [0] * len(carry), size, axis_name)
         return [select_n(broadcast_in_dim(running, core.get_aval(old).shape, (0,)), old, upd)
                 for old, upd in zip(carry, new)]
     cconst_avals = [core.get_aval(x) for x in cconsts]
@@ -497,7 +500,7 @@ def _while_batch(args, dims, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_ncons
 
 while_p.def_jvp(_while_jvp)
 while_p.def_transpose(_while_transpose)
-while_p.def_batch(_while_batch)
+_def_batch(while_p, _while_batch)
 
 
 def _is_static_int(x):
@@ -781,21 +784,22 @@ def _depends_on(jaxpr, in_mask):
     return [not isinstance(v, core.Literal) and v in marked for v in jaxpr.outvars]
 
 
-def _scan_batch(args, dims, *, jaxpr, length, reverse, num_consts, num_carry, linear, unroll):
+def _scan_batch(args, dims, size, axis_name, *, jaxpr, length, reverse, num_consts, num_carry, linear, unroll):
     from .shape import transpose
-    size = _batch_size(args, dims)
     nc, nk = num_consts, num_carry
     const_b = [d is not not_mapped for d in dims[:nc]]
     carry_b = [d is not not_mapped for d in dims[nc:nc + nk]]
     xs_b = [d is not not_mapped for d in dims[nc + nk:]]
     n_y = len(jaxpr.out_avals) - nk
     while True:
-        out_b = batch_jaxpr(jaxpr, size, const_b + carry_b + xs_b, carry_b + [False] * n_y)[2]
+        out_b = batch_jaxpr(jaxpr, size, const_b + carry_b + xs_b, carry_b + [False] * n_y,
+                            axis_name)[2]
         new = [a or b for a, b in zip(carry_b, out_b[:nk])]
         if new == carry_b:
             break
         carry_b = new
-    body, bconsts, out_b = batch_jaxpr(jaxpr, size, const_b + carry_b + xs_b, carry_b + [False] * n_y)
+    body, bconsts, out_b = batch_jaxpr(jaxpr, size, const_b + carry_b + xs_b, carry_b + [False] * n_y,
+                                       axis_name)
     consts = _moved(args[:nc], dims[:nc], size, const_b)
     init = _moved(args[nc:nc + nk], dims[nc:nc + nk], size, carry_b)
     xs = []
@@ -815,7 +819,7 @@ def _scan_batch(args, dims, *, jaxpr, length, reverse, num_consts, num_carry, li
 
 scan_p.def_jvp(_scan_jvp)
 scan_p.def_transpose(_scan_transpose)
-scan_p.def_batch(_scan_batch)
+_def_batch(scan_p, _scan_batch)
 
 
 def map(f, xs, *, batch_size=None):  # noqa: A001
