@@ -74,3 +74,10 @@ def test_config_update_and_unknown_option():
     assert jnp.asarray(np.ones(2)).dtype == np.dtype(np.float32)
     with pytest.raises(AttributeError, match="Unknown numbax config option 'jax_enable_x32'"):
         numbax.config.update("jax_enable_x32", True)
+
+
+@pytest.mark.parametrize("spec", [np.float32, np.dtype("float32"), "float32", "float64"])
+def test_finfo_accepts_scalar_types_dtypes_names_and_arrays(spec):
+    assert jnp.finfo(spec).eps == np.finfo(np.float32).eps  # float64 narrows without x64
+    assert jnp.finfo(jnp.ones(2)).bits == 32
+    assert jnp.iinfo(np.int32).max == 2 ** 31 - 1 and jnp.iinfo(jnp.arange(2)).bits == 32

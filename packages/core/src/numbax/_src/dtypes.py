@@ -199,15 +199,23 @@ def promote_types(a, b):
     return result_type_with_weak((canonicalize_dtype(a), False), (canonicalize_dtype(b), False))[0]
 
 
+def _dtype_of(x):
+    """The dtype of an array, or ``x`` itself for dtypes and scalar types
+    (``np.float32`` is a class whose ``dtype`` attribute is a descriptor)."""
+    if isinstance(x, type) or isinstance(x, np.dtype):
+        return x
+    return getattr(x, "dtype", x)
+
+
 class finfo(np.finfo):
     """``np.finfo`` for numbax float dtypes (canonicalized by the x64 flag)."""
 
     def __new__(cls, dtype):
-        return np.finfo(canonicalize_dtype(getattr(dtype, "dtype", dtype)))
+        return np.finfo(canonicalize_dtype(_dtype_of(dtype)))
 
 
 class iinfo(np.iinfo):
     """``np.iinfo`` for numbax integer dtypes (canonicalized by the x64 flag)."""
 
     def __new__(cls, dtype):
-        return np.iinfo(canonicalize_dtype(getattr(dtype, "dtype", dtype)))
+        return np.iinfo(canonicalize_dtype(_dtype_of(dtype)))
