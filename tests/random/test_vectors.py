@@ -82,6 +82,25 @@ def test_x64_vectors(x64, seed, name):
     assert_matches(_call(name, random.key(int(seed))), VECTORS["x64"][seed][name])
 
 
+def test_x64_vectors_in_a_fresh_x64_process():
+    # The issue asks for the x64 section in a process started with x64 on
+    # (NUMBAX_ENABLE_X64=1), not only with the flag flipped in this one.
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, NUMBAX_ENABLE_X64="1")
+    script = (
+        "import numbax, sys; assert numbax.config.jax_enable_x64; "
+        f"sys.path.insert(0, {str(pathlib.Path(__file__).parents[2])!r}); "
+        "from tests.random import test_vectors as t; "
+        "cases = [c.values for c in t._cases('x64')]; "
+        "[t.assert_matches(t._call(n, t.random.key(int(s))), t.VECTORS['x64'][s][n]) for s, n in cases]; "
+        "print('checked', len(cases))")
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["checked", str(len(_cases("x64")))]
+
+
 def test_chain_example():
     chain = VECTORS["x32_chain_example"]
     k, subkey = random.split(random.PRNGKey(0))
