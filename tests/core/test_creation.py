@@ -12,7 +12,7 @@ import numbax.numpy as jnp
 from numbax._src import core
 from numbax._src.config import enable_x64
 from numbax.errors import ConcretizationTypeError
-from numbax.test_util import values_test, grads_test, vmap_test
+from numbax.test_util import values_test, jit_test, grads_test, vmap_test
 from numbax.test_util import (BOOL, F32, F64, FLOATS, I32, I64, U8, OpCase, always, float_of, positive)
 
 ALL = FLOATS + (I32, I64, U8, BOOL)
@@ -119,6 +119,7 @@ CASES = [
 
 
 test_op_table = values_test(CASES)
+test_op_table_jit = jit_test(CASES)
 
 
 test_op_grads = grads_test(CASES)

@@ -5,7 +5,7 @@ import numpy as np
 import scipy.special
 
 from numbax import lax
-from numbax.test_util import values_test
+from numbax.test_util import values_test, jit_test
 from numbax.test_util import vmap_test
 from numbax.test_util import (BOOL, F32, F64, FLOATS, I32, I64, U32, U8, OpCase, always, positive, uniform)
 
@@ -148,6 +148,7 @@ def _pad_ref(x):
 
 
 test_lax_op = values_test(CASES)
+test_lax_op_jit = jit_test(CASES)
 
 
 def test_shift_edge_cases_match_xla():

@@ -12,7 +12,7 @@ import numbax
 import numbax.numpy as jnp
 import numbax.scipy.special as special
 from numbax._src.config import enable_x64
-from numbax.test_util import values_test, grads_test, vmap_test
+from numbax.test_util import values_test, jit_test, grads_test, vmap_test
 from numbax.test_util import quiet
 from numbax.test_util import (BOOL, F32, F64, I32, I64, OpCase, float_of, positive,
                               uniform)
@@ -105,6 +105,7 @@ CASES = [
 
 
 test_op = values_test(CASES)
+test_op_jit = jit_test(CASES)
 
 
 def arr(values, dtype=F32):

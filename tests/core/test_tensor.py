@@ -9,7 +9,7 @@ import numbax
 import numbax.numpy as jnp
 from numbax import lax
 from numbax.errors import NumbaxTypeError
-from numbax.test_util import values_test, grads_test, vmap_test
+from numbax.test_util import values_test, jit_test, grads_test, vmap_test
 from numbax.test_util import (F32, F64, FLOATS, I32, I64, OpCase, always, uniform)
 
 INTS = (I32, I64)
@@ -144,6 +144,7 @@ OP_TABLE = [
 
 
 test_op_table = values_test(OP_TABLE)
+test_op_table_jit = jit_test(OP_TABLE)
 
 
 test_op_grads = grads_test(OP_TABLE)

@@ -11,7 +11,7 @@ import pytest
 import numbax
 import numbax.numpy as jnp
 from numbax._src.config import enable_x64
-from numbax.test_util import values_test, grads_test, vmap_test, quiet
+from numbax.test_util import values_test, grads_test, vmap_test, jit_test, quiet
 from numbax.test_util import (BOOL, F32, F64, I32, I64, U8, OpCase, always, float_of,
                               positive, uniform)
 
@@ -260,6 +260,7 @@ CASES = [
 
 
 test_op = values_test(CASES)
+test_op_jit = jit_test(CASES)
 
 
 INTERP_CASES = [

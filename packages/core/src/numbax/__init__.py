@@ -32,6 +32,7 @@ from numbax._src.custom_derivatives import (  # noqa: E402
     remat as remat,
 )
 from numbax._src.vmap import vmap as vmap  # noqa: E402
+from numbax._src.jit import clear_caches as clear_caches, jit as jit  # noqa: E402
 from numbax._src.devices import (  # noqa: E402
     default_backend as default_backend,
     devices as devices,

@@ -81,6 +81,7 @@ class OpCase:
     grad_modes: tuple = ("fwd", "rev")
     grad_tol: Any = None  # (atol, rtol) for the gradient check, or None for the default
     vmap: bool = True  # part of the vmap column
+    jit: bool = True  # part of the jit column (False: not traceable with abstract values)
 
     def __str__(self):
         return self.name
@@ -389,3 +390,136 @@ def quiet(ref):
             warnings.simplefilter("ignore")
             return ref(*args)
     return run
+
+
+# --- the jit column --------------------------------------------------------------------------
+# numba compiles cost ~0.3-3 s each, so the column compiles ONE program per
+# table and x64 setting: every row at its first shape set and first dtype,
+# all computed by one jitted function. Each row's test then compares its
+# slice of that program's outputs with eager evaluation. The programs go to a
+# per-session temporary cache directory, so tests never touch the user's cache.
+
+def _jit_cache_dir():
+    import os
+    import tempfile
+    if "NUMBAX_TEST_CACHE_DIR" not in os.environ:
+        os.environ["NUMBAX_TEST_CACHE_DIR"] = tempfile.mkdtemp(prefix="numbax-test-cache-")
+        os.environ["NUMBAX_CACHE_DIR"] = os.environ["NUMBAX_TEST_CACHE_DIR"]
+
+
+def _jit_row(case):
+    shapes = next((s for s in case.shapes if all(d for shape in s for d in shape)), case.shapes[0])
+    # numba has no float16 arithmetic on CPU: the column uses the row's next dtype.
+    dtypes = [np.dtype(d) for d in case.dtypes if np.dtype(d) != np.float16] or [np.dtype(case.dtypes[0])]
+    return shapes, dtypes[0]
+
+
+class _JitTable:
+    """The compiled program of one table, built on first use."""
+
+    def __init__(self, cases):
+        self.cases = [c for c in cases if getattr(c, "jit", True)
+                      and any(np.dtype(d) != np.float16 for d in c.dtypes)]
+        self.results = None
+
+    def _group(self, x64):
+        return [c for c in self.cases if (_jit_row(c)[1].itemsize == 8 and _jit_row(c)[1].kind in "iuf") == x64]
+
+    def run(self):
+        from . import jit
+        from . import numpy as jnp
+        from ._src.backends.plan import lowering_rule
+        from .errors import ConcretizationTypeError, TracerArrayConversionError
+        if self.results is not None:
+            return self.results
+        _jit_cache_dir()
+        self.results = {}
+        for x64 in (False, True):
+            group = self._group(x64)
+            if not group:
+                continue
+            with enable_x64(x64):
+                rows, args = [], []
+                for case in group:
+                    shapes, dtype = _jit_row(case)
+                    row_args = [jnp.asarray(a) for a in make_args(case, shapes, dtype, seed=5)]
+                    try:
+                        closed = jit(case.fun).trace(*row_args).jaxpr
+                    except (ConcretizationTypeError, TracerArrayConversionError) as err:
+                        self.results[id(case)] = ("untraceable", str(err).split("\n")[0])
+                        continue
+                    try:
+                        _check_lowerable(closed.jaxpr, lowering_rule)
+                    except NotImplementedError as err:
+                        self.results[id(case)] = ("error", err)
+                        continue
+                    rows.append(case)
+                    args.append(row_args)
+
+                def program(all_args):
+                    return [case.fun(*a) for case, a in zip(rows, all_args)]
+                jitted = jit(program)
+                try:
+                    outs = jitted(args)
+                    again = jitted(args)
+                except Exception:  # noqa: BLE001  (find the row that breaks the batch)
+                    outs = again = None
+                for k, case in enumerate(rows):
+                    if outs is None:
+                        try:
+                            single = jit(case.fun)
+                            out, second = single(*args[k]), single(*args[k])
+                            self.results[id(case)] = ("ok", args[k], out, second, single.trace_count)
+                        except Exception as err:  # noqa: BLE001
+                            self.results[id(case)] = ("error", err)
+                        continue
+                    self.results[id(case)] = ("ok", args[k], outs[k], again[k], jitted.trace_count)
+        return self.results
+
+
+def _check_lowerable(jaxpr, lowering_rule):
+    from ._src import core as _core
+    for eqn in jaxpr.eqns:
+        lowering_rule(eqn.primitive, "cpu")
+        for value in eqn.params.values():
+            for sub in value if isinstance(value, tuple) else (value,):
+                if isinstance(sub, _core.ClosedJaxpr):
+                    _check_lowerable(sub.jaxpr, lowering_rule)
+                elif isinstance(sub, _core.Jaxpr):
+                    _check_lowerable(sub, lowering_rule)
+
+
+def check_op_jit(table, case):
+    """The row's output from the table's jitted program equals eager
+    evaluation (dtype exactly, values to the row's tolerance), and calling
+    the program again did not trace again."""
+    results = table.run()
+    status, *rest = results[id(case)]
+    if status == "untraceable":
+        import pytest
+        pytest.skip(f"{case.name} needs concrete values, so it cannot be traced under jit: {rest[0]}")
+    if status == "error":
+        raise rest[0]
+    args, out, again, trace_count = rest
+    shapes, dtype = _jit_row(case)
+    with x64_context(dtype):
+        expected = case.fun(*args)
+    got_leaves, expected_leaves = tree_leaves(out), tree_leaves(expected)
+    assert len(got_leaves) == len(expected_leaves)
+    for got, want, second in zip(got_leaves, expected_leaves, tree_leaves(again)):
+        assert got.dtype == want.dtype, f"{case.name} under jit: dtype {got.dtype}, eager {want.dtype}"
+        assert_close(got, want, want.dtype, case.tol, err_msg=f"{case.name} under jit vs eager")
+        np.testing.assert_array_equal(np.asarray(second), np.asarray(got))
+    assert trace_count == 1, f"{case.name}: the second call traced again ({trace_count} traces)"
+
+
+def jit_test(cases):
+    """The jit column: one compiled program per table; each row's result
+    under jit equals eager evaluation, and a second call does not retrace."""
+    import pytest
+    table = _JitTable(cases)
+
+    @pytest.mark.parametrize("case", table.cases, ids=[c.name for c in table.cases])
+    def test(case):
+        check_op_jit(table, case)
+    return test

@@ -287,3 +287,70 @@ def _dot_general_batch(args, dims, *, dimension_numbers, precision, preferred_el
 dot_general_p.def_batch(_dot_general_batch)
 
 # --- end of batching rules ---
+
+
+# --- lowering (jit) --------------------------------------------------------------------------
+# Operands are arranged as (batch, rows, contraction) and (batch, contraction,
+# columns), like the impl; float operands go to BLAS through numba's np.dot
+# (one GEMM per batch element, written into the output), integers through
+# loops. A 2-D operand that only needs its axes swapped is passed as ``.T``:
+# numba hands a Fortran-ordered view to BLAS without copying.
+
+def _as_matrices(ctx, x, batch, rows, contract, compute, row_first):
+    """Expression of ``x`` as a 3-D (batch, rows, contract) array, or as
+    (batch, contract, rows) when ``row_first`` is False."""
+    shape = x.aval.shape
+    order = batch + rows + contract if row_first else batch + contract + rows
+    size = lambda dims: math.prod(shape[d] for d in dims)  # noqa: E731
+    target = (size(batch), size(rows), size(contract)) if row_first else (size(batch), size(contract), size(rows))
+    expr = ctx.array(x)
+    if x.aval.dtype != compute:
+        expr = f"{expr}.astype({ctx.np_dtype(compute)})"
+    if tuple(order) != tuple(range(len(shape))):
+        if len(shape) == 2 and not batch:
+            return f"{expr}.T", True
+        expr = f"np.ascontiguousarray({expr}.transpose({tuple(order)}))"
+    return f"{expr}.reshape({target})", False
+
+
+def _dot_general_lower(ctx, eqn):
+    (lhs, rhs), (out,) = eqn.invars, eqn.outvars
+    (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
+    lfree = tuple(i for i in range(lhs.aval.ndim) if i not in lc + lb)
+    rfree = tuple(i for i in range(rhs.aval.ndim) if i not in rc + rb)
+    compute = np.dtype(out.aval.dtype)
+    batch = math.prod(lhs.aval.shape[d] for d in lb)
+    m = math.prod(lhs.aval.shape[d] for d in lfree)
+    k = math.prod(lhs.aval.shape[d] for d in lc)
+    n = math.prod(rhs.aval.shape[d] for d in rfree)
+    a, a_swapped = _as_matrices(ctx, lhs, tuple(lb), lfree, tuple(lc), compute, True)
+    b, b_swapped = _as_matrices(ctx, rhs, tuple(rb), rfree, tuple(rc), compute, False)
+    result = ctx.fresh("a")
+    blas = compute.kind == "f" and compute.itemsize >= 4 and k > 0
+    if blas and batch == 1:
+        a2 = a.rsplit(".reshape", 1)[0] if a_swapped else f"{a}[0]"
+        b2 = b.rsplit(".reshape", 1)[0] if b_swapped else f"{b}[0]"
+        ctx.emit(f"{result} = np.dot({a2}, {b2})")
+    else:
+        if a_swapped:
+            a = f"np.ascontiguousarray({a.rsplit('.reshape', 1)[0]}).reshape((1, {m}, {k}))"
+        if b_swapped:
+            b = f"np.ascontiguousarray({b.rsplit('.reshape', 1)[0]}).reshape((1, {k}, {n}))"
+        la, rb_ = ctx.fresh("lhs"), ctx.fresh("rhs")
+        ctx.emit(f"{la} = {a}")
+        ctx.emit(f"{rb_} = {b}")
+        ctx.emit(f"{result} = np.zeros(({batch}, {m}, {n}), {ctx.np_dtype(compute)})")
+        with ctx.loops((batch,)) as (i,):
+            if blas:
+                ctx.emit(f"np.dot({la}[{i}], {rb_}[{i}], {result}[{i}])")
+            else:
+                with ctx.loops((m, n)) as (r, c):
+                    acc = ctx.fresh("acc")
+                    ctx.emit(f"{acc} = {ctx.np_dtype(compute)}(0)")
+                    ctx.emit(f"for kk in range({k}):")
+                    ctx.emit(f"    {acc} = {ctx.np_dtype(compute)}({acc} + {la}[{i}, {r}, kk] * {rb_}[{i}, kk, {c}])")
+                    ctx.emit(f"{result}[{i}, {r}, {c}] = {acc}")
+    ctx.define(out, f"{result}.reshape({tuple(out.aval.shape) or (1,)})")
+
+
+dot_general_p.def_lowering(_dot_general_lower, "cpu")

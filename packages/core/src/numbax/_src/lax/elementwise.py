@@ -766,3 +766,120 @@ def _bitcast_convert_type_batch(args, dims, *, new_dtype):
 
 
 bitcast_convert_type_p.def_batch(_bitcast_convert_type_batch)
+
+
+# --- lowering (jit) --------------------------------------------------------------------------
+# One template per primitive, over the operands' element expressions; the
+# backend casts each result to the output dtype. Templates that depend on the
+# dtype are small functions of (operands, eqn, index). ``rt`` is the backend's
+# runtime module of scalar helpers (backends/cpu_runtime.py).
+
+from ..backends.plan import Elementwise as _Elementwise  # noqa: E402
+
+
+def _by_kind(float_template, int_template, bool_template=None):
+    """A template choosing by the first operand's dtype kind."""
+    def template(ops, eqn, index):
+        kind = eqn.invars[0].aval.dtype.kind
+        chosen = float_template if kind == "f" else (bool_template or int_template) if kind == "b" else int_template
+        return chosen.format(*ops)
+    return template
+
+
+def _bits(eqn):
+    return eqn.invars[0].aval.dtype.itemsize * 8
+
+
+for _prim, _template in [
+        (neg_p, "-{0}"), (sign_p, "rt.sign({0})"), (floor_p, "np.floor({0})"), (ceil_p, "np.ceil({0})"),
+        (is_finite_p, "np.isfinite({0})"), (exp_p, "math.exp({0})"), (exp2_p, "np.exp2({0})"),
+        (log_p, "math.log({0})"), (log1p_p, "math.log1p({0})"), (expm1_p, "math.expm1({0})"),
+        (tanh_p, "math.tanh({0})"), (logistic_p, "1.0 / (1.0 + math.exp(-{0}))"), (sin_p, "math.sin({0})"),
+        (cos_p, "math.cos({0})"), (tan_p, "math.tan({0})"), (asin_p, "math.asin({0})"),
+        (acos_p, "math.acos({0})"), (atan_p, "math.atan({0})"), (sinh_p, "math.sinh({0})"),
+        (cosh_p, "math.cosh({0})"), (asinh_p, "math.asinh({0})"), (acosh_p, "math.acosh({0})"),
+        (atanh_p, "math.atanh({0})"), (sqrt_p, "math.sqrt({0})"), (rsqrt_p, "1.0 / math.sqrt({0})"),
+        (cbrt_p, "np.cbrt({0})"), (square_p, "{0} * {0}"), (abs_p, "abs({0})"),
+        (erf_p, "math.erf({0})"), (erfc_p, "math.erfc({0})"), (erf_inv_p, "rt.erf_inv({0})"),
+        (lgamma_p, "math.lgamma({0})"), (digamma_p, "rt.digamma({0})"), (stop_gradient_p, "{0}"),
+        (add_p, "{0} + {1}"), (sub_p, "{0} - {1}"), (mul_p, "{0} * {1}"), (pow_p, "np.power({0}, {1})"),
+        (atan2_p, "math.atan2({0}, {1})"), (nextafter_p, "np.nextafter({0}, {1})"),
+        (and_p, "{0} & {1}"), (or_p, "{0} | {1}"), (xor_p, "{0} ^ {1}"),
+        (eq_p, "{0} == {1}"), (ne_p, "{0} != {1}"), (lt_p, "{0} < {1}"), (le_p, "{0} <= {1}"),
+        (gt_p, "{0} > {1}"), (ge_p, "{0} >= {1}")]:
+    _prim.def_lowering(_template)
+
+not_p.def_lowering(_Elementwise(_by_kind("", "~{0}", "not {0}")))
+div_p.def_lowering(_Elementwise(_by_kind("{0} / {1}", "rt.int_div({0}, {1})")))
+rem_p.def_lowering(_Elementwise(_by_kind("np.fmod({0}, {1})", "rt.int_rem({0}, {1})")))
+max_p.def_lowering(_Elementwise(_by_kind("rt.fmax({0}, {1})", "max({0}, {1})")))
+min_p.def_lowering(_Elementwise(_by_kind("rt.fmin({0}, {1})", "min({0}, {1})")))
+clamp_p.def_lowering(_Elementwise(
+    lambda ops, eqn, index: (f"rt.fmin(rt.fmax({ops[1]}, {ops[0]}), {ops[2]})" if eqn.invars[1].aval.dtype.kind == "f"
+                             else f"min(max({ops[1]}, {ops[0]}), {ops[2]})")))
+round_p.def_lowering(_Elementwise(
+    lambda ops, eqn, index: f"np.rint({ops[0]})" if eqn.params["rounding_method"] == 1 else f"rt.round_away({ops[0]})"))
+population_count_p.def_lowering(_Elementwise(lambda ops, eqn, index: f"rt.popcount({ops[0]}, {_bits(eqn)})"))
+shift_left_p.def_lowering(_Elementwise(lambda ops, eqn, index: f"rt.shift_left({ops[0]}, {ops[1]}, {_bits(eqn)})"))
+shift_right_logical_p.def_lowering(_Elementwise(
+    lambda ops, eqn, index: f"rt.shift_right_logical({ops[0]}, {ops[1]}, {_bits(eqn)}, {(1 << _bits(eqn)) - 1})"))
+shift_right_arithmetic_p.def_lowering(_Elementwise(
+    lambda ops, eqn, index: (f"rt.shift_right_arithmetic({ops[0]}, {ops[1]}, {_bits(eqn)})"
+                             if eqn.invars[0].aval.dtype.kind == "i" else
+                             f"rt.shift_right_logical({ops[0]}, {ops[1]}, {_bits(eqn)}, {(1 << _bits(eqn)) - 1})")))
+
+
+def _integer_pow_lower(ops, eqn, index):
+    y = eqn.params["y"]
+    if y == 0:
+        return "1"
+    product = " * ".join([f"({ops[0]})"] * builtins.abs(y))
+    return f"1.0 / ({product})" if y < 0 else product
+
+
+integer_pow_p.def_lowering(_Elementwise(_integer_pow_lower))
+
+
+def _select_n_lower(ops, eqn, index):
+    which, cases = ops[0], ops[1:]
+    if len(cases) == 1:
+        return cases[0]
+    if eqn.invars[0].aval.dtype == bool_:
+        return f"({cases[1]} if {which} else {cases[0]})"
+    expr = cases[-1]
+    for k in range(len(cases) - 2, -1, -1):
+        expr = f"({cases[k]} if {which} <= {k} else {expr})"
+    return expr
+
+
+select_n_p.def_lowering(_Elementwise(_select_n_lower))
+
+
+def _convert_element_type_lower(ops, eqn, index):
+    src, dst = eqn.invars[0].aval.dtype, np.dtype(eqn.params["new_dtype"])
+    if dst == bool_:
+        return f"({ops[0]} != 0)"
+    if src.kind == "f" and dst.kind in "iu":
+        info = np.iinfo(dst)
+        return f"rt.float_to_int({ops[0]}, {int(info.min)}, {int(info.max)})"
+    return ops[0]
+
+
+convert_element_type_p.def_lowering(_Elementwise(_convert_element_type_lower))
+iota_p.def_lowering(_Elementwise(lambda ops, eqn, index: index[eqn.params["dimension"]]))
+
+
+def _bitcast_convert_type_lower(ctx, eqn):
+    (x,), (out,) = eqn.invars, eqn.outvars
+    old, new = x.aval.dtype.itemsize, np.dtype(eqn.params["new_dtype"]).itemsize
+    source = ctx.array(x) if x.aval.shape else f"np.full((1,), {ctx.read(x)}, {ctx.dtype(x)})"
+    flat = f"{source}.reshape({builtins.max(x.aval.size, 1)}).view({ctx.dtype(out)})"
+    if out.aval.shape:
+        ctx.define(out, f"{flat}.reshape({tuple(out.aval.shape)})")
+    else:
+        ctx.bind_name(out, ctx.fresh("s"))
+        ctx.emit(f"{ctx.read(out)} = {flat}[0]")
+    del old, new
+
+
+bitcast_convert_type_p.def_lowering(_bitcast_convert_type_lower, "cpu")

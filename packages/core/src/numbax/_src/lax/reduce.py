@@ -331,3 +331,39 @@ def _reduction_batch(prim):
 for _prim in (reduce_sum_p, reduce_prod_p, reduce_max_p, reduce_min_p, reduce_and_p, reduce_or_p, reduce_xor_p,
               argmax_p, argmin_p):
     _prim.def_batch(_reduction_batch(_prim))
+
+
+# --- lowering (jit) --------------------------------------------------------------------------
+# Each reduction is a monoid: an identity and a combine template over the
+# accumulator and the next element. The backend prints the loops.
+
+def _monoid_lowering(identity, combine_float, combine_other=None):
+    def rule(ctx, eqn):
+        (x,), (out,) = eqn.invars, eqn.outvars
+        dtype = x.aval.dtype
+        combine = combine_float if dtype.kind == "f" or combine_other is None else combine_other
+        ctx.reduction(x, eqn.params["axes"], out, identity(dtype), combine)
+    return rule
+
+
+reduce_sum_p.def_lowering(_monoid_lowering(lambda d: 0, "{acc} + {v}"), "cpu")
+reduce_prod_p.def_lowering(_monoid_lowering(lambda d: 1, "{acc} * {v}"), "cpu")
+reduce_max_p.def_lowering(_monoid_lowering(_max_identity, "rt.fmax({acc}, {v})", "max({acc}, {v})"), "cpu")
+reduce_min_p.def_lowering(_monoid_lowering(_min_identity, "rt.fmin({acc}, {v})", "min({acc}, {v})"), "cpu")
+reduce_and_p.def_lowering(_monoid_lowering(_and_identity, "{acc} & {v}"), "cpu")
+reduce_or_p.def_lowering(_monoid_lowering(lambda d: False if d == bool_ else 0, "{acc} | {v}"), "cpu")
+reduce_xor_p.def_lowering(_monoid_lowering(lambda d: False if d == bool_ else 0, "{acc} ^ {v}"), "cpu")
+
+
+def _argminmax_lowering(better):
+    # ``better`` compares the next element v with the best so far; NaN wins
+    # once and then stays (the first NaN's index, as XLA).
+    def rule(ctx, eqn):
+        (x,), (out,) = eqn.invars, eqn.outvars
+        test = better if x.aval.dtype.kind == "f" else better.split(" or ")[0]
+        ctx.arg_reduction(x, eqn.params["axes"][0], out, test)
+    return rule
+
+
+argmax_p.def_lowering(_argminmax_lowering("{v} > {best} or ({v} != {v} and {best} == {best})"), "cpu")
+argmin_p.def_lowering(_argminmax_lowering("{v} < {best} or ({v} != {v} and {best} == {best})"), "cpu")

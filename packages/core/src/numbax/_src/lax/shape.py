@@ -503,3 +503,92 @@ def collapse(operand, start_dimension, stop_dimension=None):
 
 __all__ = ["broadcast_in_dim", "broadcast", "broadcast_to_rank", "reshape", "transpose", "squeeze",
            "expand_dims", "rev", "slice", "slice_in_dim", "concatenate", "pad", "collapse"]
+
+
+# --- lowering (jit) --------------------------------------------------------------------------
+# broadcast_in_dim fuses into loops (its operand is indexed through
+# broadcast_dimensions); the others move data with NumPy slicing in numba.
+
+from ..backends.plan import Elementwise as _Elementwise  # noqa: E402
+
+broadcast_in_dim_p.def_lowering(_Elementwise("{0}", index_map=lambda eqn: eqn.params["broadcast_dimensions"]))
+
+
+def _reshape_lower(ctx, eqn):
+    (x,), (out,) = eqn.invars, eqn.outvars
+    source = ctx.read(x)
+    if eqn.params["dimensions"] is not None and x.aval.shape:
+        source = f"np.ascontiguousarray({source}.transpose({tuple(eqn.params['dimensions'])}))"
+    ctx.define(out, ctx.reshaped(source, x, out.aval.shape))
+
+
+def _transpose_lower(ctx, eqn):
+    (x,), (out,) = eqn.invars, eqn.outvars
+    perm = tuple(eqn.params["permutation"])
+    if perm == tuple(range(len(perm))):
+        ctx.bind_name(out, ctx.read(x))
+        return
+    ctx.define(out, f"np.ascontiguousarray({ctx.read(x)}.transpose({perm}))")
+
+
+def _squeeze_lower(ctx, eqn):
+    (x,), (out,) = eqn.invars, eqn.outvars
+    ctx.define(out, ctx.reshaped(ctx.read(x), x, out.aval.shape))
+
+
+def _rev_lower(ctx, eqn):
+    (x,), (out,) = eqn.invars, eqn.outvars
+    dims = eqn.params["dimensions"]
+    index = ", ".join("::-1" if d in dims else ":" for d in range(x.aval.ndim))
+    ctx.define(out, f"np.ascontiguousarray({ctx.read(x)}[{index}])")
+
+
+def _slice_lower(ctx, eqn):
+    (x,), (out,) = eqn.invars, eqn.outvars
+    strides = eqn.params["strides"] or (1,) * x.aval.ndim
+    index = ", ".join(f"{lo}:{hi}:{st}" for lo, hi, st in
+                      zip(eqn.params["start_indices"], eqn.params["limit_indices"], strides))
+    ctx.define(out, f"np.ascontiguousarray({ctx.read(x)}[{index}])")
+
+
+def _concatenate_lower(ctx, eqn):
+    out = eqn.outvars[0]
+    dim = eqn.params["dimension"]
+    name = ctx.define(out, ctx.empty(out.aval))
+    offset = 0
+    for x in eqn.invars:
+        n = x.aval.shape[dim]
+        index = ", ".join(f"{offset}:{offset + n}" if d == dim else ":" for d in range(out.aval.ndim))
+        ctx.emit(f"{name}[{index}] = {ctx.read(x)}")
+        offset += n
+
+
+def _pad_lower(ctx, eqn):
+    (x, value), (out,) = eqn.invars, eqn.outvars
+    name = ctx.define(out, f"np.full({tuple(out.aval.shape)}, {ctx.read(value)}, {ctx.dtype(out)})")
+    target, source = [], []
+    for (lo, hi, interior), size, out_size in zip(eqn.params["padding_config"], x.aval.shape, out.aval.shape):
+        step = interior + 1
+        first = builtins.max(0, -(lo // step)) if lo < 0 else 0
+        while first < size and lo + first * step < 0:
+            first += 1
+        last = size
+        while last > first and lo + (last - 1) * step >= out_size:
+            last -= 1
+        if last <= first:
+            return  # nothing of the operand survives the cropping
+        start = lo + first * step
+        target.append(f"{start}:{start + (last - first - 1) * step + 1}:{step}")
+        source.append(f"{first}:{last}")
+    if not target:
+        return
+    ctx.emit(f"{name}[{', '.join(target)}] = {ctx.read(x)}[{', '.join(source)}]")
+
+
+reshape_p.def_lowering(_reshape_lower, "cpu")
+transpose_p.def_lowering(_transpose_lower, "cpu")
+squeeze_p.def_lowering(_squeeze_lower, "cpu")
+rev_p.def_lowering(_rev_lower, "cpu")
+slice_p.def_lowering(_slice_lower, "cpu")
+concatenate_p.def_lowering(_concatenate_lower, "cpu")
+pad_p.def_lowering(_pad_lower, "cpu")

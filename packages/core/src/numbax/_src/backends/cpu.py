@@ -1,0 +1,501 @@
+"""The CPU backend: renders a jaxpr as ONE Python module of numba code whose
+``@numba.njit`` entry point ``program(...)`` computes every output.
+
+The planner (``plan.py``) decides what is fused; this module only prints:
+fused loops become loop nests (``numba.prange`` over the outer axis above
+``PARALLEL_THRESHOLD`` elements), kernels print themselves through their
+primitive's rule (``rule(ctx, eqn)``, registered next to the primitive).
+
+Inside the program a value of rank 0 is a numba scalar and every other value
+is a C-contiguous array; rules may rely on both. Outputs are allocated once
+per call inside the program.
+"""
+
+import contextlib
+import logging
+import os
+import time
+
+import numpy as np
+
+from .. import core
+from ..core import Literal
+from . import cache
+from .plan import Elementwise, FusedLoop, Scalar, describe_plan, lowering_rule, plan_jaxpr
+
+BACKEND = "cpu"
+log = logging.getLogger("numbax.jit")
+
+# Below this many elements a loop runs serially: starting numba's thread pool
+# costs about 5-10 us on this machine class, which a loop of 64K float32
+# additions (~15 us serial) only just amortizes.
+PARALLEL_THRESHOLD = 1 << 16
+
+# Counters a test (or NUMBAX_DEBUG) reads: programs numba compiled in this
+# process, and programs it loaded from its on-disk cache.
+stats = {"compiled": 0, "cache_hits": 0, "programs": 0}
+
+
+def debug_level():
+    try:
+        return int(os.environ.get("NUMBAX_DEBUG", "0") or 0)
+    except ValueError:
+        return 0
+
+
+def np_dtype(dtype):
+    """Source text of the NumPy scalar type: ``np.float32``."""
+    return f"np.{np.dtype(dtype).name}"
+
+
+def literal_text(value, dtype):
+    """Source text of a scalar constant of ``dtype``."""
+    dtype = np.dtype(dtype)
+    value = np.asarray(value).astype(dtype).item()
+    if dtype.kind == "b":
+        return "True" if value else "False"
+    if dtype.kind == "f":
+        if np.isnan(value):
+            return f"{np_dtype(dtype)}(np.nan)"
+        if np.isinf(value):
+            return f"{np_dtype(dtype)}({'-' if value < 0 else ''}np.inf)"
+        return f"{np_dtype(dtype)}({float(value)!r})"
+    return f"{np_dtype(dtype)}({int(value)})"
+
+
+class LoweringContext:
+    """What a kernel rule sees while it prints itself.
+
+    ``read(v)``: the source expression of a jaxpr var (array name, scalar name
+    or literal). ``array(v)``: an expression that is an array even for rank-0
+    values. ``define(v, expr)``: bind an output var to an array expression (a
+    C-contiguous array of the var's shape; rank-0 outputs become scalars).
+    ``emit(line)`` / ``indent()`` / ``fresh(prefix)``: print code.
+    ``loops(shape)``: a context printing a loop nest, giving index names.
+    ``lower_jaxpr(closed, args)``: inline a sub-jaxpr, returning its outputs.
+    """
+
+    def __init__(self):
+        self.lines = []
+        self.depth = 1
+        self.counter = 0
+        self.env = {}
+        self.uses_prange = False
+
+    # --- printing ---
+    def emit(self, line):
+        self.lines.append("    " * self.depth + line)
+
+    @contextlib.contextmanager
+    def indent(self):
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+
+    def fresh(self, prefix="t"):
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    @contextlib.contextmanager
+    def loops(self, shape, parallel=None, names=None):
+        """Print ``for`` loops over ``shape``; yields the index names. The
+        outer loop is a ``prange`` when the nest is large (or ``parallel``)."""
+        size = int(np.prod(shape)) if shape else 1
+        if parallel is None:
+            parallel = size >= PARALLEL_THRESHOLD and shape and shape[0] > 1
+        given, names = names, []
+        start = self.depth
+        for axis, n in enumerate(shape):
+            name = given[axis] if given else self.fresh("i")
+            names.append(name)
+            loop = "numba.prange" if axis == 0 and parallel else "range"
+            self.uses_prange |= axis == 0 and bool(parallel)
+            self.emit(f"for {name} in {loop}({n}):")
+            self.depth += 1
+        try:
+            yield names
+        finally:
+            self.depth = start
+
+    # --- values ---
+    def read(self, v):
+        if isinstance(v, Literal):
+            return literal_text(v.val, v.aval.dtype)
+        return self.env[v]
+
+    def array(self, v):
+        if v.aval.shape:
+            return self.read(v)
+        return f"np.full((), {self.read(v)}, {np_dtype(v.aval.dtype)})"
+
+    np_dtype = staticmethod(np_dtype)
+
+    def dtype(self, v):
+        return np_dtype(v.aval.dtype)
+
+    def define(self, v, expr):
+        """Bind ``v`` to the array expression ``expr``."""
+        name = self.fresh("s" if not v.aval.shape else "a")
+        if v.aval.shape:
+            self.emit(f"{name} = {expr}")
+        else:
+            self.emit(f"{name} = ({expr}).reshape(1)[0]")
+        self.env[v] = name
+        return name
+
+    def reshaped(self, source, v, shape):
+        """An array expression of ``v`` (whose expression is ``source``) with
+        the same elements in ``shape``."""
+        if not v.aval.shape:
+            return f"np.full({tuple(shape)}, {source}, {np_dtype(v.aval.dtype)})"
+        if tuple(shape) == tuple(v.aval.shape):
+            return source
+        return f"{source}.reshape({tuple(shape) if shape else (1,)})"
+
+    def reduction(self, x, axes, out, identity, combine):
+        """Print ``out = reduce(combine, x, axes)`` starting from ``identity``.
+        Kept axes are the outer loops (the first one parallel when large),
+        reduced axes the inner ones with a scalar accumulator."""
+        shape = x.aval.shape
+        kept = [d for d in range(len(shape)) if d not in axes]
+        reduced = [d for d in range(len(shape)) if d in axes]
+        dtype = np_dtype(x.aval.dtype)
+        init = literal_text(identity, x.aval.dtype)
+        result = None if not out.aval.shape else self.define(out, self.empty(out.aval))
+        size = int(np.prod(shape)) if shape else 1
+        # A full sum is a numba parfor reduction (``acc += ...`` inside prange).
+        parallel_total = not kept and size >= PARALLEL_THRESHOLD and combine == "{acc} + {v}" \
+            and x.aval.dtype.kind == "f"
+        with self.loops([shape[d] for d in kept]) as outer:
+            acc = self.fresh("acc")
+            self.emit(f"{acc} = {init}")
+            with self.loops([shape[d] for d in reduced], parallel=parallel_total) as inner:
+                index = [None] * len(shape)
+                for d, name in zip(kept, outer):
+                    index[d] = name
+                for d, name in zip(reduced, inner):
+                    index[d] = name
+                element = self.element(x, index)
+                if parallel_total:
+                    self.emit(f"{acc} += {element}")
+                else:
+                    self.emit(f"{acc} = {dtype}({combine.format(acc=acc, v=element)})")
+            if result is not None:
+                self.emit(f"{result}[{', '.join(outer)}] = {acc}")
+        if result is None:
+            self.env[out] = self.fresh("s")
+            self.emit(f"{self.env[out]} = {dtype}({acc})")
+
+    def arg_reduction(self, x, axis, out, better):
+        """Print ``out = index of the best element of x along axis``."""
+        shape = x.aval.shape
+        kept = [d for d in range(len(shape)) if d != axis]
+        result = None if not out.aval.shape else self.define(out, self.empty(out.aval))
+        with self.loops([shape[d] for d in kept]) as outer:
+            best, where, k = self.fresh("best"), self.fresh("idx"), self.fresh("k")
+            index = [None] * len(shape)
+            for d, name in zip(kept, outer):
+                index[d] = name
+            index[axis] = "0"
+            self.emit(f"{best} = {self.element(x, index)}")
+            self.emit(f"{where} = 0")
+            self.emit(f"for {k} in range(1, {shape[axis]}):")
+            with self.indent():
+                index[axis] = k
+                value = self.fresh("v")
+                self.emit(f"{value} = {self.element(x, index)}")
+                self.emit(f"if {better.format(v=value, best=best)}:")
+                with self.indent():
+                    self.emit(f"{best} = {value}")
+                    self.emit(f"{where} = {k}")
+            if result is not None:
+                self.emit(f"{result}[{', '.join(outer)}] = {where}")
+        if result is None:
+            self.env[out] = self.fresh("s")
+            self.emit(f"{self.env[out]} = {np_dtype(out.aval.dtype)}({where})")
+
+    def element(self, v, index):
+        """The element of ``v`` at the index expressions ``index``."""
+        if isinstance(v, Literal) or not v.aval.shape:
+            return self.read(v)
+        return f"{self.read(v)}[{', '.join(index)}]"
+
+    def bind_name(self, v, name):
+        self.env[v] = name
+
+    def empty(self, aval):
+        return f"np.empty({tuple(aval.shape)}, {np_dtype(aval.dtype)})"
+
+    # --- sub-jaxprs ---
+    def lower_jaxpr(self, closed, args):
+        """Print ``closed`` (a ClosedJaxpr) inline on the expressions ``args``;
+        returns the expressions of its outputs."""
+        jaxpr = closed.jaxpr
+        for var, value in zip(jaxpr.constvars, closed.consts):
+            self.env[var] = self.constant(value)
+        for var, arg in zip(jaxpr.invars, args):
+            self.env[var] = arg
+        lower_steps(self, plan_jaxpr(jaxpr, BACKEND))
+        return [self.read(v) for v in jaxpr.outvars]
+
+    def constant(self, value):
+        """Sub-jaxpr constants are program arguments (registered by the caller)."""
+        raise NotImplementedError("constants of inner jaxprs must be hoisted by the program")
+
+
+def _operand_element(ctx, v, out_shape, index, dims):
+    """The element of operand ``v`` at loop position ``index``; ``dims[d]`` is
+    the output axis operand axis ``d`` follows (size-1 axes broadcast)."""
+    if isinstance(v, Literal) or not v.aval.shape:
+        return ctx.read(v)
+    if index is None:  # flat loop
+        return f"{ctx.env[v]}_flat[i]"
+    parts = [index[out_axis] if size == out_shape[out_axis] else "0"
+             for size, out_axis in zip(v.aval.shape, dims)]
+    return f"{ctx.read(v)}[{', '.join(parts)}]"
+
+
+def _element_expr(ctx, eqn, rule, operands, index):
+    expr = rule.render(operands, eqn, index)
+    dtype = eqn.outvars[0].aval.dtype
+    if np.dtype(dtype).kind == "b":
+        return expr
+    # numba widens integer arithmetic to 64 bits and libm results to float64;
+    # the cast keeps every value at its jaxpr dtype (it wraps integers).
+    return f"{np_dtype(dtype)}({expr})"
+
+
+def _can_loop_flat(loop):
+    for eqn in loop.eqns:
+        rule = lowering_rule(eqn.primitive, BACKEND)
+        if rule.index_map is not None or eqn.primitive.name == "iota":
+            return False
+        for v in eqn.invars:
+            if not isinstance(v, Literal) and v.aval.shape and v.aval.shape != loop.shape:
+                return False
+    return True
+
+
+def lower_fused_loop(ctx, loop):
+    shape = loop.shape
+    size = int(np.prod(shape))
+    produced = set()
+    for eqn in loop.eqns:
+        produced.update(eqn.outvars)
+    names = {}
+    for v in loop.outputs:
+        names[v] = ctx.fresh("a")
+        ctx.emit(f"{names[v]} = {ctx.empty(v.aval)}")
+    flat = _can_loop_flat(loop) and len(shape) > 1
+    ctx.emit(f"# fused: {', '.join(e.primitive.name for e in loop.eqns)}")
+    if flat:
+        inputs = {v for e in loop.eqns for v in e.invars
+                  if not isinstance(v, Literal) and v.aval.shape and v not in produced}
+        for v in sorted(inputs, key=lambda v: ctx.env[v]):
+            ctx.emit(f"{ctx.env[v]}_flat = {ctx.env[v]}.reshape({size})")
+        for v in loop.outputs:
+            ctx.emit(f"{names[v]}_flat = {names[v]}.reshape({size})")
+        loop_shape = (size,)
+    else:
+        loop_shape = shape
+    with ctx.loops(loop_shape, names=["i"] if flat else None) as index:
+        temps = {}
+        for eqn in loop.eqns:
+            rule = lowering_rule(eqn.primitive, BACKEND)
+            dims = rule.index_map(eqn) if rule.index_map is not None else None
+            operands = []
+            for v in eqn.invars:
+                if v in temps:
+                    operands.append(temps[v])
+                    continue
+                operand_dims = dims if dims is not None else range(len(shape))
+                operands.append(_operand_element(ctx, v, shape, None if flat else index, operand_dims))
+            out = eqn.outvars[0]
+            temp = ctx.fresh("e")
+            ctx.emit(f"{temp} = {_element_expr(ctx, eqn, rule, operands, index)}")
+            temps[out] = temp
+            if out in names:
+                target = f"{names[out]}_flat[i]" if flat else f"{names[out]}[{', '.join(index)}]"
+                ctx.emit(f"{target} = {temp}")
+    for v in loop.outputs:
+        ctx.env[v] = names[v]
+
+
+def lower_steps(ctx, steps):
+    for step in steps:
+        if isinstance(step, FusedLoop):
+            lower_fused_loop(ctx, step)
+        elif isinstance(step, Scalar):
+            eqn = step.eqn
+            rule = lowering_rule(eqn.primitive, BACKEND)
+            operands = [ctx.read(v) for v in eqn.invars]
+            name = ctx.fresh("s")
+            ctx.emit(f"{name} = {_element_expr(ctx, eqn, rule, operands, [])}")
+            ctx.env[eqn.outvars[0]] = name
+        else:
+            eqn = step.eqn
+            rule = lowering_rule(eqn.primitive, BACKEND)
+            if isinstance(rule, Elementwise):  # a multiple-results elementwise rule is not expected
+                raise NotImplementedError(f"jit: '{eqn.primitive.name}' has an elementwise rule but "
+                                          "several results")
+            ctx.emit(f"# {eqn.primitive.name}")
+            rule(ctx, eqn)
+            for v in eqn.outvars:
+                if v not in ctx.env and not isinstance(v, core.DropVar):
+                    raise AssertionError(f"lowering rule of {eqn.primitive.name} did not define an output")
+
+
+# --- the program ------------------------------------------------------------------------
+
+class ProgramContext(LoweringContext):
+    """A LoweringContext that turns constants of inner jaxprs into extra
+    program arguments (so no array is baked into the source)."""
+
+    def __init__(self):
+        super().__init__()
+        self.extra_consts = []  # (name, value)
+        self.const_names = {}
+
+    def constant(self, value):
+        key = id(value)
+        if key not in self.const_names:
+            arr = np.asarray(value)
+            if arr.ndim == 0:
+                self.const_names[key] = literal_text(arr, arr.dtype)
+            else:
+                name = f"k{len(self.extra_consts)}"
+                self.extra_consts.append((name, value))
+                self.const_names[key] = name
+        return self.const_names[key]
+
+
+HEADER = '''\
+# numbax program {key}, backend=cpu. Generated from the jaxpr below; do not edit.
+{jaxpr_comment}
+import math
+
+import numba
+import numpy as np
+
+from numbax._src.backends import cpu_runtime as rt
+
+'''
+
+
+def render_program(closed, key=""):
+    """``(source_without_decorator_flags, plan_text, extra_consts, uses_prange)``."""
+    jaxpr = closed.jaxpr
+    ctx = ProgramContext()
+    params = []
+    for k, var in enumerate(jaxpr.constvars + jaxpr.invars):
+        raw = f"in{k}"
+        params.append(raw)
+        if var.aval.shape:
+            ctx.emit(f"x{k} = np.ascontiguousarray({raw})")
+            ctx.env[var] = f"x{k}"
+        else:
+            ctx.emit(f"x{k} = {raw}[()]")
+            ctx.env[var] = f"x{k}"
+    steps = plan_jaxpr(jaxpr, BACKEND)
+    lower_steps(ctx, steps)
+    inputs = set(jaxpr.constvars + jaxpr.invars)
+    results = []
+    for k, var in enumerate(jaxpr.outvars):
+        expr = ctx.read(var)
+        aval = var.aval
+        if not aval.shape:
+            name = f"out{k}"
+            ctx.emit(f"{name} = np.empty((), {np_dtype(aval.dtype)})")
+            ctx.emit(f"{name}[()] = {expr}")
+            results.append(name)
+        elif not isinstance(var, Literal) and var in inputs:
+            results.append(f"{expr}.copy()")  # outputs never alias a caller's buffer
+        else:
+            results.append(expr)
+    ctx.emit(f"return ({', '.join(results)}{',' if len(results) == 1 else ''})")
+    extra = [name for name, _ in ctx.extra_consts]
+    signature = ", ".join(extra + params)
+    body = "\n".join(ctx.lines)
+    jaxpr_comment = "\n".join("# " + line for line in str(jaxpr).split("\n"))
+    text = HEADER.format(key=key, jaxpr_comment=jaxpr_comment)
+    text += "\n@numba.njit({flags})\ndef program(" + signature + "):\n" + body + "\n"
+    return text, describe_plan(steps), ctx.extra_consts, ctx.uses_prange
+
+
+class Executable:
+    """A compiled program: ``__call__(*flat_numpy_arrays)`` returns the tuple
+    of output arrays. ``source`` is the generated module's text."""
+
+    def __init__(self, closed, name="program"):
+        self.closed = closed
+        self.name = name
+        started = time.perf_counter()
+        text, self.plan_text, extra_consts, uses_prange = render_program(closed)
+        self.extra_consts = [np.asarray(v) for _, v in extra_consts]
+        key = cache.program_key(text, BACKEND, _version(), _runtime_fingerprint())
+        text = text.replace("# numbax program ,", f"# numbax program {key},")
+
+        def render(persistent):
+            flags = f"parallel={uses_prange}, nogil=True, cache={persistent}, error_model='numpy'"
+            return text.replace("{flags}", flags, 1)
+        self.module, self.path, self.persistent = cache.load_program(key, render)
+        with open(self.path) as f:
+            self.source = f.read()
+        self.program = self.module.program
+        self.render_seconds = time.perf_counter() - started
+        self.compiled = False
+        stats["programs"] += 1
+        level = debug_level()
+        if level >= 1:
+            log.warning("jit(%s): jaxpr\n%s", name, closed)
+        if level >= 2:
+            log.warning("jit(%s): fusion plan\n%s", name, self.plan_text)
+        if level >= 3:
+            log.warning("jit(%s): generated %s\n%s", name, self.path, self.source)
+
+    def __call__(self, *args):
+        if self.compiled:
+            return self.program(*self.extra_consts, *args)
+        started = time.perf_counter()
+        out = self.program(*self.extra_consts, *args)
+        self.compiled = True
+        program_stats = self.program.stats
+        if program_stats.cache_hits:
+            stats["cache_hits"] += 1
+        else:
+            stats["compiled"] += 1
+        if debug_level() >= 1:
+            how = "loaded from numba's cache" if program_stats.cache_hits else "compiled"
+            log.warning("jit(%s): %s in %.3f s (%s)", self.name, how, time.perf_counter() - started, self.path)
+        return out
+
+
+def _version():
+    from ... import __version__
+    return __version__
+
+
+_fingerprint = None
+
+
+def _runtime_fingerprint():
+    """Hash of the runtime helpers' source: generated programs call them, and
+    numba's cache only checks the program file itself."""
+    global _fingerprint
+    if _fingerprint is None:
+        here = os.path.dirname(os.path.abspath(__file__))
+        parts = []
+        for name in sorted(os.listdir(here)):
+            if name.endswith(".py"):
+                with open(os.path.join(here, name)) as f:
+                    parts.append(f.read())
+        _fingerprint = cache.program_key(*parts)
+    return _fingerprint
+
+
+def compile_jaxpr(closed, name="program"):
+    """An ``Executable`` for ``closed`` (a ClosedJaxpr whose consts are passed
+    as leading arguments by the caller)."""
+    return Executable(closed, name)

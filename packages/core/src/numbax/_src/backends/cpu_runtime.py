@@ -1,0 +1,195 @@
+"""Small numba functions that generated CPU programs call (``rt.<name>``):
+scalar semantics numba's operators do not have (lax's NaN-propagating max,
+C-style integer division, XLA's shift rules, saturating float-to-int casts)
+and kernels too long to print inline (sorting, convolution windows).
+
+They are compiled with ``cache=True`` like the programs, so a warm process
+loads them from numba's cache too.
+"""
+
+import math
+
+import numba
+import numpy as np
+
+_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+
+@_jit
+def fmax(a, b):
+    """lax.max on floats: NaN if either operand is NaN."""
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a > b else b
+
+
+@_jit
+def fmin(a, b):
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a < b else b
+
+
+@_jit
+def sign(x):
+    if x != x:
+        return x
+    return (x > 0) - (x < 0)
+
+
+@_jit
+def round_away(x):
+    """Round half away from zero (lax.round's default)."""
+    t = np.trunc(x)
+    if abs(x - t) >= 0.5:
+        return t + (1.0 if x > 0 else -1.0)
+    return t
+
+
+@_jit
+def int_div(a, b):
+    """Integer division rounding toward zero (C semantics, as XLA); x/0 is 0."""
+    if b == 0:
+        return 0
+    q = a // b
+    if q < 0 and q * b != a:
+        q += 1
+    return q
+
+
+@_jit
+def int_rem(a, b):
+    """Remainder with the dividend's sign (C fmod semantics); x%0 is 0."""
+    if b == 0:
+        return 0
+    return a - int_div(a, b) * b
+
+
+@_jit
+def shift_left(x, y, bits):
+    if y < 0 or y >= bits:
+        return 0
+    return x << y
+
+
+@_jit
+def shift_right_logical(x, y, bits, mask):
+    """Logical right shift of ``x`` viewed as ``bits``-bit unsigned (``mask``
+    is 2**bits - 1); out-of-range shifts give 0 as in XLA."""
+    if y < 0 or y >= bits:
+        return 0
+    return (np.uint64(x) & np.uint64(mask)) >> np.uint64(y)
+
+
+@_jit
+def shift_right_arithmetic(x, y, bits):
+    if y < 0 or y >= bits:
+        y = bits - 1
+    return x >> y
+
+
+@_jit
+def float_to_int(x, lo, hi):
+    """Truncate toward zero, NaN to 0, saturate at ``[lo, hi]`` (XLA)."""
+    if x != x:
+        return 0
+    if x >= hi:
+        return hi
+    if x <= lo:
+        return lo
+    return int(x)
+
+
+@_jit
+def popcount(x, bits):
+    v = np.uint64(x) & np.uint64((1 << bits) - 1) if bits < 64 else np.uint64(x)
+    count = 0
+    while v:
+        v &= v - np.uint64(1)
+        count += 1
+    return count
+
+
+@_jit
+def erf_inv(x):
+    """Inverse error function: Giles' single-precision approximation refined
+    by two Newton steps on erf (accurate to float64 rounding)."""
+    if x <= -1.0:
+        return -np.inf if x == -1.0 else np.nan
+    if x >= 1.0:
+        return np.inf if x == 1.0 else np.nan
+    w = -math.log((1.0 - x) * (1.0 + x))
+    if w < 5.0:
+        w -= 2.5
+        p = 2.81022636e-08
+        p = 3.43273939e-07 + p * w
+        p = -3.5233877e-06 + p * w
+        p = -4.39150654e-06 + p * w
+        p = 0.00021858087 + p * w
+        p = -0.00125372503 + p * w
+        p = -0.00417768164 + p * w
+        p = 0.246640727 + p * w
+        p = 1.50140941 + p * w
+    else:
+        w = math.sqrt(w) - 3.0
+        p = -0.000200214257
+        p = 0.000100950558 + p * w
+        p = 0.00134934322 + p * w
+        p = -0.00367342844 + p * w
+        p = 0.00573950773 + p * w
+        p = -0.0076224613 + p * w
+        p = 0.00943887047 + p * w
+        p = 1.00167406 + p * w
+        p = 2.83297682 + p * w
+    y = p * x
+    for _ in range(2):
+        y -= (math.erf(y) - x) / (2.0 / math.sqrt(math.pi) * math.exp(-y * y))
+    return y
+
+
+@_jit
+def digamma(x):
+    """psi(x): reflection for x < 0.5, recurrence up to 6, asymptotic series."""
+    if x != x or x == -np.inf:
+        return np.nan
+    if x <= 0.0 and math.floor(x) == x:
+        return np.nan
+    result = 0.0
+    if x < 0.5:
+        result = -math.pi / math.tan(math.pi * x)
+        x = 1.0 - x
+    while x < 6.0:
+        result -= 1.0 / x
+        x += 1.0
+    inv = 1.0 / x
+    inv2 = inv * inv
+    series = inv2 * (1.0 / 12 - inv2 * (1.0 / 120 - inv2 * (1.0 / 252 - inv2 * (1.0 / 240 - inv2 / 132))))
+    return result + math.log(x) - 0.5 * inv - series
+
+
+@_jit
+def logaddexp(a, b):
+    big = max(a, b)
+    if big == -np.inf:
+        return big
+    return big + math.log1p(math.exp(-abs(a - b)))
+
+
+@_jit
+def stable_argsort_rows(keys, descending):
+    """Stable argsort of each row of a 2-D array; NaNs sort last (as lax.sort),
+    and first when ``descending`` (as top_k)."""
+    rows, n = keys.shape
+    out = np.empty((rows, n), np.int64)
+    for r in range(rows):
+        row = keys[r]
+        if descending:
+            order = np.argsort(-row, kind="mergesort")
+        else:
+            order = np.argsort(row, kind="mergesort")
+        out[r] = order
+    return out
