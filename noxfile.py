@@ -33,7 +33,7 @@ LINT_PATHS = ["packages", "tests", "benchmarks", "examples", "noxfile.py"]
 @nox.session
 def tests(session: nox.Session) -> None:
     """Install all five packages and run the whole suite (what .ci/run runs)."""
-    session.install(*ALL_PACKAGES, "pytest")
+    session.install(*ALL_PACKAGES, "pytest", "scikit-learn")
     session.run("python", "-m", "pytest", "tests", *session.posargs)
 
 
@@ -59,15 +59,17 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """Install all packages and run the main end-to-end example, examples/demo.py."""
-    session.install(*ALL_PACKAGES)
+    """Install all packages and run the main end-to-end example, examples/mlp_digits.py
+    (then the core-only examples/demo.py)."""
+    session.install(*ALL_PACKAGES, "scikit-learn")
+    session.run("python", "examples/mlp_digits.py", *session.posargs)
     session.run("python", "examples/demo.py")
 
 
 @nox.session
 def examples(session: nox.Session) -> None:
     """Install all packages and run every script in examples/."""
-    session.install(*ALL_PACKAGES)
+    session.install(*ALL_PACKAGES, "scikit-learn")
     for script in sorted((ROOT / "examples").glob("*.py")):
         session.run("python", str(script.relative_to(ROOT)))
 

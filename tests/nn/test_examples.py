@@ -10,7 +10,11 @@ import pytest
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
-pytestmark = pytest.mark.skipif(not EXAMPLES.is_dir(), reason="run from a source checkout: examples/ is not installed")
+pytestmark = [
+    pytest.mark.skipif(not EXAMPLES.is_dir(), reason="run from a source checkout: examples/ is not installed"),
+    pytest.mark.skipif(importlib.util.find_spec("numbax_optim") is None,
+                       reason="the examples train with numbax_optim, which is not installed"),
+]
 
 
 def load(name):
@@ -26,6 +30,7 @@ def load(name):
 
 def test_mlp_digits_learns_checkpoints_and_resumes(tmp_path, capsys):
     pytest.importorskip("sklearn", reason="mlp_digits needs scikit-learn's bundled digits")
+    pytest.importorskip("numbax_checkpoint", reason="the resume check needs numbax_checkpoint")
     example = load("mlp_digits")
     first = example.main(["--steps", "44", "--no-jit", "--ckpt-dir", str(tmp_path)])
     assert first["final_loss"] < 0.4 * first["initial_loss"], "loss must fall by at least 60% in 44 steps"
