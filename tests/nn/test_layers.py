@@ -457,3 +457,15 @@ def test_tabulate_lists_modules_shapes_and_counts():
     assert any("layers_2" in line and "kernel: f32[4,2] bias: f32[2] (10)" in line for line in lines)
     assert "Total parameters and variables: 26" in table
     assert model.tabulate(numbax_random.key(0), jnp.ones((1, 3))) == table
+
+
+def test_rnn_python_loop_fallback_matches_scan(monkeypatch):
+    # Without numbax.lax.scan, RNN loops in Python; both paths give the same numbers.
+    x = normal(2, 4, 3)
+    rnn = nn.RNN(nn.LSTMCell(2), return_carry=True)
+    v = rnn.init(numbax_random.key(0), x)
+    with_scan = rnn.apply(v, x)
+    monkeypatch.delattr(numbax.lax, "scan", raising=False)
+    looped = rnn.apply(v, x)
+    for a, b in zip(numbax.tree.leaves(with_scan), numbax.tree.leaves(looped)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-7)
