@@ -12,7 +12,7 @@ import numbax.numpy as jnp
 from numbax import lax
 from numbax._src import core
 from numbax.errors import ConcretizationTypeError
-from numbax.test_util import values_test, grads_test, vmap_test
+from numbax.test_util import values_test, jit_test, grads_test, vmap_test
 from numbax.test_util import (BOOL, F32, F64, I32, I64, U8, OpCase, uniform)
 
 FLOATS = (F32, F64)
@@ -185,6 +185,7 @@ LAX_CASES = [
 
 
 test_lax_op_table = values_test(LAX_CASES)
+test_lax_op_jit = jit_test(LAX_CASES)
 
 
 test_lax_op_grads = grads_test(LAX_CASES)
@@ -237,6 +238,7 @@ GETITEM_CASES = [
 
 
 test_getitem_table = values_test(GETITEM_CASES)
+test_getitem_jit = jit_test(GETITEM_CASES)
 
 
 test_getitem_grads = grads_test(GETITEM_CASES)
@@ -321,6 +323,7 @@ def _accumulated(ufunc, x, index, value):
 
 
 test_at_table = values_test(AT_CASES)
+test_at_jit = jit_test(AT_CASES)
 
 
 test_at_grads = grads_test(AT_CASES)
@@ -401,6 +404,7 @@ HELPER_CASES = [
 
 
 test_helper_table = values_test(HELPER_CASES)
+test_helper_jit = jit_test(HELPER_CASES)
 
 
 test_helper_grads = grads_test(HELPER_CASES)

@@ -250,3 +250,31 @@ def test_lax_ops_lower_inside_one_program():
     assert float(m) == 3.25
     np.testing.assert_array_equal(np.asarray(z), (i << 3) ^ (i.view(np.uint32) >> 1).view(np.int32))
     np.testing.assert_array_equal(np.asarray(c), np.trunc(x * np.float32(2.7)).astype(np.int32))
+
+
+def test_control_flow_compiles_to_loops_and_branches():
+    def rnn(w, xs):
+        def step(h, x):
+            h = jnp.tanh(h @ w + x)
+            return h, jnp.sum(h)
+        h, ys = lax.scan(step, jnp.zeros((2, 3)), xs)
+        return jnp.sum(h) + jnp.sum(ys)
+    rng = np.random.default_rng(2)
+    w = jnp.asarray(rng.standard_normal((3, 3)).astype(np.float32) * 0.5)
+    xs = jnp.asarray(rng.standard_normal((6, 2, 3)).astype(np.float32))
+    np.testing.assert_allclose(float(numbax.jit(rnn)(w, xs)), float(rnn(w, xs)), rtol=1e-5)
+    for fun in (numbax.jit(numbax.grad(rnn)), numbax.grad(numbax.jit(rnn))):
+        np.testing.assert_allclose(np.asarray(fun(w, xs)), np.asarray(numbax.grad(rnn)(w, xs)), rtol=1e-4,
+                                   atol=1e-6)
+    source = numbax.jit(rnn).lower(w, xs).compile().source
+    assert "for step" in source
+    loop = numbax.jit(lambda x: lax.while_loop(lambda c: c[0] < 10, lambda c: (c[0] + 1, c[1] * 1.5), (0, x)))
+    count, value = loop(jnp.ones(2))
+    assert int(count) == 10
+    np.testing.assert_allclose(np.asarray(value), [1.5 ** 10] * 2, rtol=1e-6)
+    branches = numbax.jit(lambda i, x: lax.switch(i, [lambda x: x + 1, lambda x: x * 2, lambda x: -x], x))
+    got = [float(branches(i, jnp.float32(3.0))) for i in (-1, 0, 1, 2, 5)]
+    assert got == [4.0, 4.0, 6.0, -3.0, -3.0]
+    assert branches.trace_count == 1
+    fori = numbax.jit(lambda x: lax.fori_loop(0, 5, lambda i, c: c + i, x))
+    assert float(fori(jnp.float32(0.5))) == 10.5

@@ -27,6 +27,7 @@ from .config import config
 from .core import Primitive
 from .interpreters.partial_eval import aval_of_argument, closure_convert
 from .tree_util import NAMESPACE, tree_flatten, tree_unflatten
+from .backends import cpu_control
 
 BACKEND = "cpu"
 
@@ -120,6 +121,24 @@ pjit_p.def_jvp(_pjit_jvp)
 pjit_p.def_transpose(_pjit_transpose)
 pjit_p.def_batch(_pjit_batch)
 pjit_p.def_lowering(_pjit_lower, "cpu")
+
+
+def _call_lower(ctx, eqn):
+    # custom_jvp/custom_vjp/checkpoint only change differentiation: compiled,
+    # their body is inlined (registered here, where lowering meets them).
+    outs = ctx.lower_jaxpr(eqn.params["call_jaxpr"], [ctx.read(v) for v in eqn.invars])
+    for var, expr in zip(eqn.outvars, outs):
+        ctx.bind_name(var, expr)
+
+
+def _register_call_lowerings():
+    from .custom_derivatives import checkpoint_p, custom_jvp_call_p, custom_vjp_call_p
+    for prim in (custom_jvp_call_p, custom_vjp_call_p, checkpoint_p):
+        prim.def_lowering(_call_lower, "cpu")
+
+
+_register_call_lowerings()
+cpu_control.register()
 
 
 # --- signatures and the per-function cache -------------------------------------------

@@ -216,11 +216,32 @@ class LoweringContext:
             self.env[out] = self.fresh("s")
             self.emit(f"{self.env[out]} = {np_dtype(out.aval.dtype)}({where})")
 
+    def accumulate(self, x, axis, reverse, out, combine):
+        """Print ``out`` = the running ``combine`` of ``x`` along ``axis``."""
+        shape = x.aval.shape
+        kept = [d for d in range(len(shape)) if d != axis]
+        result = self.define(out, self.empty(out.aval))
+        n = shape[axis]
+        dtype = np_dtype(x.aval.dtype)
+        with self.loops([shape[d] for d in kept]) as outer:
+            acc, k, pos = self.fresh("acc"), self.fresh("k"), self.fresh("p")
+            index = [None] * len(shape)
+            for d, name in zip(kept, outer):
+                index[d] = name
+            index[axis] = pos
+            self.emit(f"{acc} = {dtype}(0)")
+            self.emit(f"for {k} in range({n}):")
+            with self.indent():
+                self.emit(f"{pos} = {n - 1} - {k}" if reverse else f"{pos} = {k}")
+                element = self.element(x, index)
+                self.emit(f"{acc} = {element} if {k} == 0 else {dtype}({combine.format(acc=acc, v=element)})")
+                self.emit(f"{result}[{', '.join(index)}] = {acc}")
+
     def element(self, v, index):
         """The element of ``v`` at the index expressions ``index``."""
         if isinstance(v, Literal) or not v.aval.shape:
             return self.read(v)
-        return f"{self.read(v)}[{', '.join(index)}]"
+        return f"{self.read(v)}[{', '.join(index) or '()'}]"
 
     def bind_name(self, v, name):
         self.env[v] = name

@@ -153,3 +153,18 @@ def _cumulative_batch(prim):
 
 for _prim in (cumsum_p, cumprod_p, cummax_p, cummin_p, cumlogsumexp_p):
     _prim.def_batch(_cumulative_batch(_prim))
+
+
+# --- lowering (jit) --------------------------------------------------------------------------
+# A loop along the axis carrying the running value, one per position of the
+# other axes (the backend prints the loops).
+
+for _prim, _combine_float, _combine_int in [
+        (cumsum_p, "{acc} + {v}", None), (cumprod_p, "{acc} * {v}", None),
+        (cummax_p, "rt.fmax({acc}, {v})", "max({acc}, {v})"), (cummin_p, "rt.fmin({acc}, {v})", "min({acc}, {v})"),
+        (cumlogsumexp_p, "rt.logaddexp({acc}, {v})", None)]:
+    def _rule(ctx, eqn, _float=_combine_float, _int=_combine_int):
+        (x,), (out,) = eqn.invars, eqn.outvars
+        combine = _float if x.aval.dtype.kind == "f" or _int is None else _int
+        ctx.accumulate(x, eqn.params["axis"], eqn.params["reverse"], out, combine)
+    _prim.def_lowering(_rule, "cpu")

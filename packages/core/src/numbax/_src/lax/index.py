@@ -877,3 +877,130 @@ __all__ = ["GatherDimensionNumbers", "GatherScatterMode", "ScatterDimensionNumbe
            "scatter_add", "scatter_mul", "scatter_min", "scatter_max", "dynamic_slice",
            "dynamic_update_slice", "dynamic_slice_in_dim", "dynamic_index_in_dim",
            "dynamic_update_slice_in_dim", "dynamic_update_index_in_dim"]
+
+
+# --- lowering (jit) --------------------------------------------------------------------------
+# Gathers and scatters are loops over the output (resp. the updates), each
+# element computing its operand position from the index vector, with XLA's
+# clamping (CLIP, PROMISE_IN_BOUNDS) or whole-window fill/drop (FILL_OR_DROP).
+
+def _window_position(ctx, indices, batch_index, index_map, sizes, shape, clip, ok):
+    """Emit the start of each mapped operand axis; returns {axis: start name}.
+    Out-of-bounds windows clear the flag ``ok`` unless ``clip``."""
+    starts = {}
+    for k, axis in enumerate(index_map):
+        start = ctx.fresh("st")
+        ctx.emit(f"{start} = np.int64({ctx.element(indices, batch_index + [str(k)])})")
+        limit = shape[axis] - sizes[axis]
+        if clip:
+            ctx.emit(f"{start} = min(max({start}, 0), {limit})")
+        else:
+            ctx.emit(f"if {start} < 0 or {start} > {limit}:")
+            ctx.emit(f"    {ok} = False")
+        starts[axis] = start
+    return starts
+
+
+def _gather_lower(ctx, eqn):
+    (operand, indices), (out,) = eqn.invars, eqn.outvars
+    p = eqn.params
+    dn, sizes = p["dimension_numbers"], p["slice_sizes"]
+    clip = p["mode"] is not GatherScatterMode.FILL_OR_DROP
+    fill = _default_fill(operand.aval.dtype) if p["fill_value"] is None else p["fill_value"]
+    shape = operand.aval.shape
+    result = ctx.fresh("a")
+    ctx.emit(f"{result} = {ctx.empty(out.aval)}")
+    dropped = set(dn.collapsed_slice_dims) | set(dn.operand_batching_dims)
+    kept = [d for d in range(len(shape)) if d not in dropped]
+    with ctx.loops(out.aval.shape, parallel=False) as index:
+        batch = [i for pos, i in enumerate(index) if pos not in dn.offset_dims]
+        window = dict(zip(kept, [i for pos, i in enumerate(index) if pos in dn.offset_dims]))
+        ok = ctx.fresh("ok")
+        ctx.emit(f"{ok} = True")
+        starts = _window_position(ctx, indices, batch, dn.start_index_map, sizes, shape, clip, ok)
+        for axis, batch_axis in zip(dn.operand_batching_dims, dn.start_indices_batching_dims):
+            starts[axis] = batch[batch_axis]
+        position = [" + ".join(x for x in (starts.get(d), window.get(d)) if x) or "0" for d in range(len(shape))]
+        target = f"{result}[{', '.join(index) or '()'}]"
+        ctx.emit(f"if {ok}:")
+        ctx.emit(f"    {target} = {ctx.element(operand, position)}")
+        ctx.emit("else:")
+        from ..backends.cpu import literal_text
+        ctx.emit(f"    {target} = {literal_text(fill, operand.aval.dtype)}")
+    ctx.define(out, result)
+
+
+gather_p.def_lowering(_gather_lower, "cpu")
+
+
+def _scatter_lowering(combine_float, combine_other=None):
+    def rule(ctx, eqn):
+        (operand, indices, updates), (out,) = eqn.invars, eqn.outvars
+        dn, mode = eqn.params["dimension_numbers"], eqn.params["mode"]
+        shape = operand.aval.shape
+        result = ctx.fresh("a")
+        ctx.emit(f"{result} = {ctx.array(operand)}.copy()")
+        window_axes = [d for d in range(len(shape))
+                       if d not in dn.inserted_window_dims and d not in dn.operand_batching_dims]
+        sizes = [1] * len(shape)
+        for axis, u_axis in zip(window_axes, dn.update_window_dims):
+            sizes[axis] = updates.aval.shape[u_axis]
+        kind = operand.aval.dtype.kind
+        combine = combine_float if kind == "f" or combine_other is None else combine_other
+        # Serial loops: with repeated indices the last update wins (scatter).
+        with ctx.loops(updates.aval.shape, parallel=False) as index:
+            scatter = [i for pos, i in enumerate(index) if pos not in dn.update_window_dims]
+            window = dict(zip(window_axes, [i for pos, i in enumerate(index) if pos in dn.update_window_dims]))
+            ok = ctx.fresh("ok")
+            ctx.emit(f"{ok} = True")
+            starts = _window_position(ctx, indices, scatter, dn.scatter_dims_to_operand_dims, sizes, shape,
+                                      mode is GatherScatterMode.CLIP, ok)
+            for axis, batch_axis in zip(dn.operand_batching_dims, dn.scatter_indices_batching_dims):
+                starts[axis] = scatter[batch_axis]
+            position = [" + ".join(x for x in (starts.get(d), window.get(d)) if x) or "0" for d in range(len(shape))]
+            target = f"{result}[{', '.join(position) or '()'}]"
+            update = ctx.element(updates, index)
+            ctx.emit(f"if {ok}:")
+            ctx.emit(f"    {target} = {ctx.dtype(out)}({combine.format(acc=target, v=update)})")
+        ctx.define(out, result)
+    return rule
+
+
+scatter_p.def_lowering(_scatter_lowering("{v}"), "cpu")
+scatter_add_p.def_lowering(_scatter_lowering("{acc} + {v}"), "cpu")
+scatter_mul_p.def_lowering(_scatter_lowering("{acc} * {v}"), "cpu")
+scatter_min_p.def_lowering(_scatter_lowering("rt.fmin({acc}, {v})", "min({acc}, {v})"), "cpu")
+scatter_max_p.def_lowering(_scatter_lowering("rt.fmax({acc}, {v})", "max({acc}, {v})"), "cpu")
+
+
+def _clamped_start_names(ctx, operand_shape, starts, sizes):
+    names = []
+    for start, n, k in zip(starts, operand_shape, sizes):
+        name = ctx.fresh("b")
+        ctx.emit(f"{name} = min(max(np.int64({ctx.read(start)}), 0), {n - k})")
+        names.append(name)
+    return names
+
+
+def _dynamic_slice_lower(ctx, eqn):
+    (operand, *starts), (out,) = eqn.invars, eqn.outvars
+    sizes = eqn.params["slice_sizes"]
+    begin = _clamped_start_names(ctx, operand.aval.shape, starts, sizes)
+    index = ", ".join(f"{b}:{b} + {k}" for b, k in zip(begin, sizes))
+    ctx.define(out, f"np.ascontiguousarray({ctx.array(operand)}[{index}])" if index else ctx.array(operand))
+
+
+def _dynamic_update_slice_lower(ctx, eqn):
+    (operand, update, *starts), (out,) = eqn.invars, eqn.outvars
+    sizes = update.aval.shape
+    begin = _clamped_start_names(ctx, operand.aval.shape, starts, sizes)
+    result = ctx.define(out, f"{ctx.array(operand)}.copy()")
+    if sizes:
+        index = ", ".join(f"{b}:{b} + {k}" for b, k in zip(begin, sizes))
+        ctx.emit(f"{result}[{index}] = {ctx.read(update)}")
+    else:
+        ctx.emit(f"{result} = {ctx.read(update)}")
+
+
+dynamic_slice_p.def_lowering(_dynamic_slice_lower, "cpu")
+dynamic_update_slice_p.def_lowering(_dynamic_update_slice_lower, "cpu")
