@@ -51,7 +51,8 @@ def test_cnn_digits_learns(capsys):
 
 
 def test_char_transformer_learns_and_samples(capsys):
-    result = load("char_transformer").main(["--steps", "30", "--batch-size", "16", "--sample-length", "20"])
+    args = ["--steps", "30", "--batch-size", "8", "--block-size", "32", "--sample-length", "20"]
+    result = load("char_transformer").main(args)
     assert result["final_loss"] < 0.75 * result["initial_loss"], "loss must fall by at least 25% in 30 steps"
     assert result["val_bits_per_char"] < result["unigram_bits"], "must beat a unigram model on held-out text"
     assert "sample: 'The for statement" in capsys.readouterr().out
