@@ -10,7 +10,7 @@ import numbax
 import numbax.numpy as jnp
 from numbax import lax
 from numbax._src.config import enable_x64
-from numbax.test_util import values_test, grads_test, vmap_test, quiet
+from numbax.test_util import values_test, jit_test, grads_test, vmap_test, quiet
 from numbax.test_util import (BOOL, F32, F64, I32, I64, U8, OpCase, always, float_of)
 
 I8, U32, F16 = np.dtype(np.int8), np.dtype(np.uint32), np.dtype(np.float16)
@@ -327,6 +327,7 @@ CASES = REDUCTIONS + NAN_REDUCTIONS + CUMULATIVE + LAX_REDUCTIONS
 
 
 test_op_table = values_test(CASES)
+test_op_table_jit = jit_test(CASES)
 
 
 test_op_grads = grads_test(CASES)

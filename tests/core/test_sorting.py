@@ -9,7 +9,7 @@ import numbax
 import numbax.numpy as jnp
 from numbax import lax
 from numbax.errors import ConcretizationTypeError
-from numbax.test_util import values_test, grads_test, vmap_test
+from numbax.test_util import values_test, jit_test, grads_test, vmap_test
 from numbax.test_util import (BOOL, F32, F64, I32, I64, OpCase, always)
 
 FLOATS = (F32, F64)
@@ -167,6 +167,7 @@ CASES = [
 
 
 test_op_table = values_test(CASES)
+test_op_table_jit = jit_test(CASES)
 
 
 test_op_grads = grads_test(CASES)

@@ -186,10 +186,40 @@ def stable_argsort_rows(keys, descending):
     rows, n = keys.shape
     out = np.empty((rows, n), np.int64)
     for r in range(rows):
-        row = keys[r]
+        row = np.ascontiguousarray(keys[r])
         if descending:
             order = np.argsort(-row, kind="mergesort")
         else:
             order = np.argsort(row, kind="mergesort")
         out[r] = order
+    return out
+
+
+@_jit
+def top_k_rows(keys, k):
+    """Indices of the k largest of each row, descending and stable (ties keep
+    the lower index first; NaN counts as the largest), as lax.top_k."""
+    rows, n = keys.shape
+    out = np.empty((rows, k), np.int64)
+    for r in range(rows):
+        ascending = np.argsort(keys[r, ::-1], kind="mergesort")
+        for j in range(k):
+            out[r, j] = n - 1 - ascending[n - 1 - j]
+    return out
+
+
+@_jit
+def refine_order(keys, order):
+    """Stably re-sort each row's ``order`` by ``keys``: applied from the last
+    key to the first, this is a lexicographic sort (lax.sort with num_keys > 1)."""
+    rows, n = keys.shape
+    out = np.empty((rows, n), np.int64)
+    for r in range(rows):
+        current = order[r]
+        picked = np.empty(n, keys.dtype)
+        for j in range(n):
+            picked[j] = keys[r, current[j]]
+        again = np.argsort(picked, kind="mergesort")
+        for j in range(n):
+            out[r, j] = current[again[j]]
     return out

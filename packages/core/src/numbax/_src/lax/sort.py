@@ -6,6 +6,8 @@ Order is JAX's total order: NaNs (of either sign) after everything else and
 sorts order floats the same way.
 """
 
+import math
+
 import numpy as np
 
 from .. import dtypes
@@ -194,3 +196,68 @@ top_k_p.def_batch(_top_k_batch)
 
 
 __all__ = ["sort", "sort_key_val", "top_k"]
+
+
+# --- lowering (jit) --------------------------------------------------------------------------
+# The sorted axis is moved last and the operand viewed as rows; a runtime
+# helper computes each row's stable order, which every operand then follows.
+
+def _as_rows(ctx, x, axis):
+    shape = x.aval.shape
+    perm = tuple(d for d in range(len(shape)) if d != axis) + (axis,)
+    expr = ctx.array(x)
+    if perm != tuple(range(len(shape))):
+        expr = f"np.ascontiguousarray({expr}.transpose({perm}))"
+    if x.aval.dtype == np.bool_:
+        expr = f"{expr}.astype(np.int8)"  # numba sorts numbers, not bools
+    rows = math.prod(shape) // shape[axis] if shape[axis] else 0
+    return f"{expr}.reshape(({rows}, {shape[axis]}))", perm
+
+
+def _from_rows(ctx, out, rows_name, perm):
+    moved = tuple(out.aval.shape[d] for d in perm)
+    expr = f"{rows_name}.reshape({moved})"
+    inverse = tuple(int(i) for i in np.argsort(perm))
+    if inverse != tuple(range(len(perm))):
+        expr = f"np.ascontiguousarray({expr}.transpose({inverse}))"
+    ctx.define(out, expr)
+
+
+def _take_rows(ctx, x, axis, order, width):
+    rows_expr, perm = _as_rows(ctx, x, axis)
+    rows, taken = ctx.fresh("rows"), ctx.fresh("taken")
+    ctx.emit(f"{rows} = {rows_expr}")
+    count = math.prod(x.aval.shape) // x.aval.shape[axis] if x.aval.shape[axis] else 0
+    ctx.emit(f"{taken} = np.empty(({count}, {width}), {ctx.dtype(x)})")
+    with ctx.loops((count, width), parallel=False) as (r, j):
+        ctx.emit(f"{taken}[{r}, {j}] = {rows}[{r}, {order}[{r}, {j}]]")
+    return taken, perm
+
+
+def _sort_lower(ctx, eqn):
+    p = eqn.params
+    axis = p["dimension"]
+    keys, _ = _as_rows(ctx, eqn.invars[p["num_keys"] - 1], axis)
+    order = ctx.fresh("order")
+    ctx.emit(f"{order} = rt.stable_argsort_rows({keys}, False)")
+    for key in reversed(eqn.invars[:p["num_keys"] - 1]):  # least significant key first
+        keys, _ = _as_rows(ctx, key, axis)
+        ctx.emit(f"{order} = rt.refine_order({keys}, {order})")
+    for x, out in zip(eqn.invars, eqn.outvars):
+        taken, perm = _take_rows(ctx, x, axis, order, x.aval.shape[axis])
+        _from_rows(ctx, out, taken, perm)
+
+
+def _top_k_lower(ctx, eqn):
+    (x,), (values, indices) = eqn.invars, eqn.outvars
+    axis, k = eqn.params["axis"], eqn.params["k"]
+    keys, perm = _as_rows(ctx, x, axis)
+    order = ctx.fresh("order")
+    ctx.emit(f"{order} = rt.top_k_rows({keys}, {k})")
+    taken, perm = _take_rows(ctx, x, axis, order, k)
+    _from_rows(ctx, values, taken, perm)
+    _from_rows(ctx, indices, f"{order}.astype({ctx.dtype(indices)})", perm)
+
+
+sort_p.def_lowering(_sort_lower, "cpu")
+top_k_p.def_lowering(_top_k_lower, "cpu")
