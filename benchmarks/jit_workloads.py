@@ -9,8 +9,6 @@ import time
 import numpy as np
 
 import numbax
-import numbax.numpy as jnp
-from numbax import lax
 
 from _timing import jax_or_none, print_table
 
