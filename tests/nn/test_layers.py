@@ -469,3 +469,23 @@ def test_rnn_python_loop_fallback_matches_scan(monkeypatch):
     looped = rnn.apply(v, x)
     for a, b in zip(numbax.tree.leaves(with_scan), numbax.tree.leaves(looped)):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-7)
+
+
+def test_gradients_through_embed_dropout_and_batch_norm_training():
+    ids = np.array([[1, 3], [3, 0]], np.int32)
+    table = normal(4, 3)
+    embed = nn.Embed(4, 3)
+    check_grads(lambda t: embed.apply({"params": {"embedding": t}}, ids), [table], order=1)
+    x = normal(3, 5)
+    drop = nn.Dropout(0.4)
+    check_grads(lambda x: drop.apply({}, x, deterministic=False, rngs={"dropout": numbax_random.key(2)}),
+                [x], order=1)
+    bn = nn.BatchNorm(use_running_average=False)
+    v = bn.init(numbax_random.key(0), x)
+
+    def train_mode(x, scale):
+        out, _ = bn.apply({**v, "params": {"scale": scale, "bias": v["params"]["bias"]}}, x,
+                          mutable=["batch_stats"])
+        return out
+
+    check_grads(train_mode, [x, normal(5)], order=1)

@@ -291,3 +291,23 @@ def test_only_one_compact_method_per_class():
             @nn.compact
             def b(self):
                 pass
+
+
+def test_mutable_filters_and_named_init_rngs():
+    class Model(nn.Module):
+        @nn.compact
+        def __call__(self, x, train):
+            x = nn.BatchNorm(use_running_average=not train)(nn.Dense(3)(x))
+            self.sow("intermediates", "x", x)
+            return nn.Dropout(0.5)(x, deterministic=not train)
+
+    x = jnp.ones((4, 2))
+    v = Model().init({"params": numbax_random.key(0), "dropout": numbax_random.key(1)}, x, True)
+    assert sorted(v) == ["batch_stats", "params"], "init leaves out 'intermediates' by default"
+    _, everything = Model().apply(v, x, True, rngs={"dropout": numbax_random.key(2)}, mutable=True)
+    assert sorted(everything) == ["batch_stats", "intermediates", "params"]
+    _, denied = Model().apply(v, x, True, rngs={"dropout": numbax_random.key(2)},
+                              mutable=nn.DenyList(["params", "intermediates"]))
+    assert sorted(denied) == ["batch_stats"]
+    with pytest.raises(TypeError, match=r"mutable= must be a bool, a collection name"):
+        Model().apply(v, x, False, mutable=3)
