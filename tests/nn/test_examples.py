@@ -10,11 +10,9 @@ import pytest
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
-pytestmark = [
-    pytest.mark.skipif(not EXAMPLES.is_dir(), reason="run from a source checkout: examples/ is not installed"),
-    pytest.mark.skipif(importlib.util.find_spec("numbax_optim") is None,
-                       reason="the examples train with numbax_optim, which is not installed"),
-]
+pytestmark = pytest.mark.skipif(not EXAMPLES.is_dir(), reason="run from a source checkout: examples/ is not installed")
+needs_optim = pytest.mark.skipif(importlib.util.find_spec("numbax_optim") is None,
+                                 reason="this example trains with numbax_optim, which is not installed")
 
 
 def load(name):
@@ -28,6 +26,7 @@ def load(name):
         sys.path.remove(str(EXAMPLES))
 
 
+@needs_optim
 def test_mlp_digits_learns_checkpoints_and_resumes(tmp_path, capsys):
     pytest.importorskip("sklearn", reason="mlp_digits needs scikit-learn's bundled digits")
     pytest.importorskip("numbax_checkpoint", reason="the resume check needs numbax_checkpoint")
@@ -42,6 +41,7 @@ def test_mlp_digits_learns_checkpoints_and_resumes(tmp_path, capsys):
     assert resumed["final_loss"] < first["final_loss"]
 
 
+@needs_optim
 def test_cnn_digits_learns(capsys):
     pytest.importorskip("sklearn", reason="cnn_digits needs scikit-learn's bundled digits")
     result = load("cnn_digits").main(["--steps", "40", "--no-jit", "--no-checkpoint"])
@@ -50,6 +50,7 @@ def test_cnn_digits_learns(capsys):
     assert "test acc" in capsys.readouterr().out
 
 
+@needs_optim
 def test_char_transformer_learns_and_samples(capsys):
     args = ["--steps", "30", "--batch-size", "8", "--block-size", "32", "--sample-length", "20"]
     result = load("char_transformer").main(args)
