@@ -311,3 +311,27 @@ def test_mutable_filters_and_named_init_rngs():
     assert sorted(denied) == ["batch_stats"]
     with pytest.raises(TypeError, match=r"mutable= must be a bool, a collection name"):
         Model().apply(v, x, False, mutable=3)
+
+
+def test_modules_passed_to_modules_are_adopted_where_they_are_assigned():
+    class InSetup(nn.Module):
+        def setup(self):
+            self.rnn = nn.RNN(nn.GRUCell(2))
+
+        def __call__(self, x):
+            return self.rnn(x)
+
+    class InCompact(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            return nn.RNN(nn.GRUCell(2), name="rnn")(x)
+
+    x = jnp.ones((1, 3, 4))
+    from_setup = InSetup().init(numbax_random.key(0), x)["params"]
+    assert list(from_setup) == ["rnn"] and sorted(from_setup["rnn"]["cell"]) == ["hn", "hr", "hz", "in", "ir", "iz"]
+    # Made inside a compact method, the cell belongs to that method's module.
+    from_compact = InCompact().init(numbax_random.key(0), x)["params"]
+    assert sorted(from_compact) == ["GRUCell_0"]
+    top = nn.RNN(nn.GRUCell(2))
+    assert list(top.init(numbax_random.key(0), x)["params"]) == ["cell"]
+    assert top.cell.scope is None, "init binds a copy; the user's module stays unbound"

@@ -340,13 +340,17 @@ def _adopt(parent, name, value, adopted):
     ``value`` (a module, or a list/tuple/dict of them), named ``name``,
     ``name_0``, ``name_key``; returns the value with bound clones."""
     if isinstance(value, Module):
-        if value.scope is None and value.parent is None:
+        if value.scope is not None:
+            return value  # already bound where it was created
+        if value.parent is None:
+            # Made outside any module: bind a copy, so the caller's object stays unbound.
             clone = adopted.get(id(value))
             if clone is None:
                 clone = adopted[id(value)] = value.clone(parent=None, name=None)
                 parent._register_child(clone, name)
             return clone
-        if value.parent is parent and value.scope is None:
+        if value.name is None:
+            # Made unnamed in some setup(): it belongs to whoever takes it, as in Flax.
             parent._register_child(value, name)
         return value
     if isinstance(value, (list, tuple)):
