@@ -162,6 +162,7 @@ def save_curve(history, path):
     ax2 = ax.twinx()
     ax2.plot([h["epoch"] for h in history], [h["test_accuracy"] for h in history], "g", label="test accuracy")
     ax2.set_ylabel("test accuracy")
+    ax.set_title("train loss (blue) and test accuracy (green) per epoch")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
