@@ -27,7 +27,6 @@ from .config import config
 from .core import Primitive
 from .interpreters.partial_eval import aval_of_argument, closure_convert
 from .tree_util import NAMESPACE, tree_flatten, tree_unflatten
-from .backends import cpu_control
 
 BACKEND = "cpu"
 
@@ -138,7 +137,6 @@ def _register_call_lowerings():
 
 
 _register_call_lowerings()
-cpu_control.register()
 
 
 # --- signatures and the per-function cache -------------------------------------------

@@ -82,8 +82,13 @@ def load_program(key, render):
         if persistent:
             cleanup(directory)
     else:
+        # Mark the program recently used for the LRU cleanup on a sidecar file:
+        # touching the module itself would change its mtime, which numba's
+        # cache index checks, and every later process would recompile.
         try:
-            os.utime(path)  # marks it recently used for the LRU cleanup
+            with open(os.path.join(directory, f"p_{key}.used"), "a"):
+                pass
+            os.utime(os.path.join(directory, f"p_{key}.used"))
         except OSError:
             pass
     name = _MODULE_PREFIX + key

@@ -30,7 +30,7 @@ import numpy as np
 
 from .. import core, dtypes
 from ..array import ArrayImpl
-from ..core import ClosedJaxpr, Jaxpr, Primitive, Var
+from ..core import ClosedJaxpr, Jaxpr, Literal, Primitive, Var
 from ..errors import user_source_line
 from ..interpreters.batching import batch_flat, batch_jaxpr, bdim_at_front, not_mapped
 from ..interpreters.jvp import Zero, instantiate, jvp_jaxpr, tangent_aval
@@ -138,6 +138,12 @@ def _def_batch(prim, rule):
 def _moved(args, dims, size, batched):
     """Operands with their batch axis first; unbatched ones that must be batched are broadcast."""
     return [bdim_at_front(a, d, size) if b else a for a, d, b in zip(args, dims, batched)]
+
+
+def _assign_all(ctx, names, exprs):
+    """Lowering: simultaneous assignment, since a loop body may swap its carries."""
+    if names:
+        ctx.emit(f"{', '.join(names)}, = ({', '.join(exprs)},)")
 
 
 # --- cond / switch -----------------------------------------------------------------------
@@ -310,9 +316,34 @@ def _cond_batch(args, dims, size, axis_name, *, branches):
     return outs, [0 if b else not_mapped for b in out_batched]
 
 
+def _cond_lower(ctx, eqn):
+    # An if/elif chain; the branches are planned and printed inline.
+    index, *operands = eqn.invars
+    branches = eqn.params["branches"]
+    args = [ctx.read(v) for v in operands]
+    names = [ctx.fresh("r") for _ in eqn.outvars]
+    which = ctx.read(index)
+    for k, branch in enumerate(branches):
+        if len(branches) == 1:
+            head = "if True:"
+        elif k == 0:
+            head = f"if {which} <= 0:"
+        elif k == len(branches) - 1:
+            head = "else:"
+        else:
+            head = f"elif {which} == {k}:"
+        ctx.emit(head)
+        with ctx.indent():
+            outs = ctx.lower_jaxpr(branch, args)
+            _assign_all(ctx, names, outs)
+    for var, name in zip(eqn.outvars, names):
+        ctx.bind_name(var, name)
+
+
 cond_p.def_jvp(_cond_jvp)
 cond_p.def_transpose(_cond_transpose)
 _def_batch(cond_p, _cond_batch)
+cond_p.def_lowering(_cond_lower)
 
 
 # --- loop carries ------------------------------------------------------------------------
@@ -498,9 +529,28 @@ def _while_batch(args, dims, size, axis_name, *, cond_jaxpr, body_jaxpr, cond_nc
     return outs, [0] * len(outs)
 
 
+def _while_lower(ctx, eqn):
+    p = eqn.params
+    nc, nb = p["cond_nconsts"], p["body_nconsts"]
+    reads = [ctx.read(v) for v in eqn.invars]
+    cond_consts, body_consts, init = reads[:nc], reads[nc:nc + nb], reads[nc + nb:]
+    carries = [ctx.fresh("c") for _ in init]
+    _assign_all(ctx, carries, init)
+    ctx.emit("while True:")
+    with ctx.indent():
+        (pred,) = ctx.lower_jaxpr(p["cond_jaxpr"], cond_consts + carries)
+        ctx.emit(f"if not {pred}:")
+        ctx.emit("    break")
+        new = ctx.lower_jaxpr(p["body_jaxpr"], body_consts + carries)
+        _assign_all(ctx, carries, new)
+    for var, name in zip(eqn.outvars, carries):
+        ctx.bind_name(var, name)
+
+
 while_p.def_jvp(_while_jvp)
 while_p.def_transpose(_while_transpose)
 _def_batch(while_p, _while_batch)
+while_p.def_lowering(_while_lower)
 
 
 def _is_static_int(x):
@@ -817,9 +867,44 @@ def _scan_batch(args, dims, size, axis_name, *, jaxpr, length, reverse, num_cons
     return outs, [0 if b else not_mapped for b in carry_b] + [1 if b else not_mapped for b in out_b[nk:]]
 
 
+def _scan_lower(ctx, eqn):
+    # A for loop writing the stacked outputs in place; the body is printed inline,
+    # so an iteration costs no dispatch.
+    p = eqn.params
+    n_consts, n_carry, length = p["num_consts"], p["num_carry"], p["length"]
+    reads = [ctx.read(v) for v in eqn.invars]
+    consts, init, xs = reads[:n_consts], reads[n_consts:n_consts + n_carry], reads[n_consts + n_carry:]
+    carries = [ctx.fresh("c") for _ in init]
+    _assign_all(ctx, carries, init)
+    ys = []
+    for var in eqn.outvars[n_carry:]:
+        name = ctx.fresh("ys")
+        ctx.emit(f"{name} = {ctx.empty(var.aval)}")
+        ys.append(name)
+    step, t = ctx.fresh("step"), ctx.fresh("t")
+    ctx.emit(f"for {step} in range({length}):")
+    with ctx.indent():
+        ctx.emit(f"{t} = {length - 1} - {step}" if p["reverse"] else f"{t} = {step}")
+        slices = []
+        for x, expr in zip(eqn.invars[n_consts + n_carry:], xs):
+            if isinstance(x, Literal):
+                slices.append(expr)
+                continue
+            name = ctx.fresh("x")
+            ctx.emit(f"{name} = {expr}[{t}]")
+            slices.append(name)
+        outs = ctx.lower_jaxpr(p["jaxpr"], consts + carries + slices)
+        for name, y in zip(ys, outs[n_carry:]):
+            ctx.emit(f"{name}[{t}] = {y}")
+        _assign_all(ctx, carries, outs[:n_carry])
+    for var, name in zip(eqn.outvars, carries + ys):
+        ctx.bind_name(var, name)
+
+
 scan_p.def_jvp(_scan_jvp)
 scan_p.def_transpose(_scan_transpose)
 _def_batch(scan_p, _scan_batch)
+scan_p.def_lowering(_scan_lower)
 
 
 def map(f, xs, *, batch_size=None):  # noqa: A001
