@@ -185,6 +185,10 @@ CASES = [
     LayerCase("Conv-unbatched-causal", nn.Conv(2, 3, padding="CAUSAL"), lambda: (normal(6, 2),),
               {"kernel": (3, 2, 2), "bias": (2,)},
               lambda p, x: np_conv(x[None], p["kernel"], (1,), [(2, 0)])[0] + p["bias"]),
+    LayerCase("Conv-circular", nn.Conv(2, (3, 2), padding="CIRCULAR"), lambda: (normal(1, 4, 5, 2),),
+              {"kernel": (3, 2, 2, 2), "bias": (2,)},
+              lambda p, x: np_conv(np.pad(x, [(0, 0), (1, 1), (0, 1), (0, 0)], mode="wrap"), p["kernel"],
+                                   (1, 1), "VALID") + p["bias"]),
     LayerCase("ConvTranspose", nn.ConvTranspose(3, (3, 3), strides=(2, 2)), lambda: (normal(1, 3, 3, 2),),
               {"kernel": (3, 3, 2, 3), "bias": (3,)},
               lambda p, x: np_conv_transpose(x, p["kernel"], (2, 2), "SAME") + p["bias"]),
@@ -457,6 +461,15 @@ def test_tabulate_lists_modules_shapes_and_counts():
     assert any("layers_2" in line and "kernel: f32[4,2] bias: f32[2] (10)" in line for line in lines)
     assert "Total parameters and variables: 26" in table
     assert model.tabulate(numbax_random.key(0), jnp.ones((1, 3))) == table
+
+    class Nested(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            return nn.Sequential([nn.Dense(2)])(x)
+
+    shallow = nn.tabulate(Nested(), numbax_random.key(0), depth=1)(jnp.ones((1, 3)))
+    assert "Sequential_0 " in shallow and "Sequential_0/layers_0" not in shallow
+    assert "Total parameters and variables: 8" in shallow
 
 
 def test_rnn_python_loop_fallback_matches_scan(monkeypatch):

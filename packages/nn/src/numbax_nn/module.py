@@ -536,7 +536,8 @@ class Module:
 
         When the first init argument is a shape (as for every built-in layer),
         a stored parameter of another shape raises ``ScopeParamShapeError``
-        naming the path and both shapes."""
+        naming the path and both shapes. ``unbox`` is accepted for Flax
+        compatibility; numbax_nn has no metadata boxes to unwrap."""
         del unbox
         scope = self._scope_or_raise("param")
         self._reserve_name(name)
