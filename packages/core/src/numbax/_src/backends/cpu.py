@@ -81,6 +81,11 @@ class LoweringContext:
         self.counter = 0
         self.env = {}
         self.uses_prange = False
+        # Module-level imports a rule needs (``import_module``), and whether a
+        # rule calls back into Python (``numba.objmode``): such a program keeps
+        # the GIL, since an objmode block must hold it anyway.
+        self.imports = {}
+        self.holds_gil = False
 
     # --- printing ---
     def emit(self, line):
@@ -118,6 +123,11 @@ class LoweringContext:
             yield names
         finally:
             self.depth = start
+
+    def import_module(self, module, alias):
+        """Make ``alias`` name ``module`` in the generated module; returns it."""
+        self.imports[alias] = module
+        return alias
 
     # --- values ---
     def read(self, v):
@@ -401,12 +411,13 @@ import numba
 import numpy as np
 
 from numbax._src.backends import cpu_runtime as rt
+from numbax._src.backends import xmath
 
 '''
 
 
 def render_program(closed, key=""):
-    """``(source_without_decorator_flags, plan_text, extra_consts, uses_prange)``."""
+    """``(source_without_decorator_flags, plan_text, extra_consts, uses_prange, holds_gil)``."""
     jaxpr = closed.jaxpr
     ctx = ProgramContext()
     params = []
@@ -441,8 +452,9 @@ def render_program(closed, key=""):
     body = "\n".join(ctx.lines)
     jaxpr_comment = "\n".join("# " + line for line in str(jaxpr).split("\n"))
     text = HEADER.format(key=key, jaxpr_comment=jaxpr_comment)
+    text += "".join(f"import {module} as {alias}\n" for alias, module in sorted(ctx.imports.items()))
     text += "\n@numba.njit({flags})\ndef program(" + signature + "):\n" + body + "\n"
-    return text, describe_plan(steps), ctx.extra_consts, ctx.uses_prange
+    return text, describe_plan(steps), ctx.extra_consts, ctx.uses_prange, ctx.holds_gil
 
 
 class Executable:
@@ -453,13 +465,13 @@ class Executable:
         self.closed = closed
         self.name = name
         started = time.perf_counter()
-        text, self.plan_text, extra_consts, uses_prange = render_program(closed)
+        text, self.plan_text, extra_consts, uses_prange, holds_gil = render_program(closed)
         self.extra_consts = [np.asarray(v) for _, v in extra_consts]
         key = cache.program_key(text, BACKEND, _version(), _runtime_fingerprint())
         text = text.replace("# numbax program ,", f"# numbax program {key},")
 
         def render(persistent):
-            flags = f"parallel={uses_prange}, nogil=True, cache={persistent}, error_model='numpy'"
+            flags = f"parallel={uses_prange}, nogil={not holds_gil}, cache={persistent}, error_model='numpy'"
             return text.replace("{flags}", flags, 1)
         self.module, self.path, self.persistent = cache.load_program(key, render)
         with open(self.path) as f:
@@ -502,8 +514,9 @@ _fingerprint = None
 
 
 def _runtime_fingerprint():
-    """Hash of the runtime helpers' source: generated programs call them, and
-    numba's cache only checks the program file itself."""
+    """Hash of every backend module's source (cpu_runtime.py, xmath.py, ...):
+    generated programs call or inline their functions, and numba's cache only
+    checks the program file itself, so a change there must change the key."""
     global _fingerprint
     if _fingerprint is None:
         here = os.path.dirname(os.path.abspath(__file__))

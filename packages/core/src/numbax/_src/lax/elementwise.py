@@ -792,22 +792,48 @@ def _bits(eqn):
 
 for _prim, _template in [
         (neg_p, "-{0}"), (sign_p, "rt.sign({0})"), (floor_p, "np.floor({0})"), (ceil_p, "np.ceil({0})"),
-        (is_finite_p, "np.isfinite({0})"), (exp_p, "math.exp({0})"), (exp2_p, "np.exp2({0})"),
-        (log_p, "math.log({0})"), (log1p_p, "math.log1p({0})"), (expm1_p, "math.expm1({0})"),
-        (tanh_p, "math.tanh({0})"), (logistic_p, "1.0 / (1.0 + math.exp(-{0}))"), (sin_p, "math.sin({0})"),
-        (cos_p, "math.cos({0})"), (tan_p, "math.tan({0})"), (asin_p, "math.asin({0})"),
-        (acos_p, "math.acos({0})"), (atan_p, "math.atan({0})"), (sinh_p, "math.sinh({0})"),
-        (cosh_p, "math.cosh({0})"), (asinh_p, "math.asinh({0})"), (acosh_p, "math.acosh({0})"),
-        (atanh_p, "math.atanh({0})"), (sqrt_p, "math.sqrt({0})"), (rsqrt_p, "1.0 / math.sqrt({0})"),
+        (is_finite_p, "np.isfinite({0})"), (exp2_p, "np.exp2({0})"),
+        (sqrt_p, "math.sqrt({0})"), (rsqrt_p, "1.0 / math.sqrt({0})"),
         (cbrt_p, "np.cbrt({0})"), (square_p, "{0} * {0}"), (abs_p, "abs({0})"),
-        (erf_p, "math.erf({0})"), (erfc_p, "math.erfc({0})"), (erf_inv_p, "rt.erf_inv({0})"),
+        (erfc_p, "math.erfc({0})"),
         (lgamma_p, "math.lgamma({0})"), (digamma_p, "rt.digamma({0})"), (stop_gradient_p, "{0}"),
-        (add_p, "{0} + {1}"), (sub_p, "{0} - {1}"), (mul_p, "{0} * {1}"), (pow_p, "np.power({0}, {1})"),
-        (atan2_p, "math.atan2({0}, {1})"), (nextafter_p, "np.nextafter({0}, {1})"),
+        (add_p, "{0} + {1}"), (sub_p, "{0} - {1}"), (mul_p, "{0} * {1}"),
+        (nextafter_p, "np.nextafter({0}, {1})"),
         (and_p, "{0} & {1}"), (or_p, "{0} | {1}"), (xor_p, "{0} ^ {1}"),
         (eq_p, "{0} == {1}"), (ne_p, "{0} != {1}"), (lt_p, "{0} < {1}"), (le_p, "{0} <= {1}"),
         (gt_p, "{0} > {1}"), (ge_p, "{0} >= {1}")]:
     _prim.def_lowering(_template)
+
+def _xmath_or(op, fallback, keep_f64=False):
+    """A template calling the vectorizable ``xmath.<op>_f32``/``<op>_f64``
+    kernel for float32/float64 operands (backends/xmath.py: libm calls stop
+    LLVM's loop vectorizer), else ``fallback`` (libm, for float16 or where
+    xmath's float64 version would only wrap libm: ``keep_f64``)."""
+    def template(ops, eqn, index):
+        dtype = eqn.invars[0].aval.dtype
+        if dtype == np.float32 or (dtype == np.float64 and not keep_f64):
+            return f"xmath.{op}_{'f32' if dtype == np.float32 else 'f64'}({', '.join(ops)})"
+        return fallback.format(*ops)
+    return template
+
+
+for _prim, _op, _fallback, _keep_f64 in [
+        (exp_p, "exp", "math.exp({0})", False), (expm1_p, "expm1", "math.expm1({0})", False),
+        (log_p, "log", "math.log({0})", False), (log1p_p, "log1p", "math.log1p({0})", False),
+        (tanh_p, "tanh", "math.tanh({0})", False),
+        (logistic_p, "logistic", "1.0 / (1.0 + math.exp(-{0}))", False),
+        (sin_p, "sin", "math.sin({0})", False), (cos_p, "cos", "math.cos({0})", False),
+        (tan_p, "tan", "math.tan({0})", False), (asin_p, "asin", "math.asin({0})", False),
+        (acos_p, "acos", "math.acos({0})", False), (atan_p, "atan", "math.atan({0})", False),
+        (atan2_p, "atan2", "math.atan2({0}, {1})", False),
+        (sinh_p, "sinh", "math.sinh({0})", False), (cosh_p, "cosh", "math.cosh({0})", False),
+        (asinh_p, "asinh", "math.asinh({0})", False), (acosh_p, "acosh", "math.acosh({0})", False),
+        (atanh_p, "atanh", "math.atanh({0})", False),
+        # xmath's float64 erf and pow only wrap libm, and it has no float64 erf_inv.
+        (erf_p, "erf", "math.erf({0})", True), (pow_p, "pow", "np.power({0}, {1})", True),
+        (erf_inv_p, "erf_inv", "rt.erf_inv({0})", True)]:
+    _prim.def_lowering(_Elementwise(_xmath_or(_op, _fallback, _keep_f64)))
+
 
 not_p.def_lowering(_Elementwise(_by_kind("", "~{0}", "not {0}")))
 div_p.def_lowering(_Elementwise(_by_kind("{0} / {1}", "rt.int_div({0}, {1})")))
