@@ -4,7 +4,8 @@
 Shows BatchNorm's ``batch_stats`` collection through training (``mutable=
 ['batch_stats']``) and evaluation (``use_running_average``), with the data
 pipeline, optimizer (adamw + warmup-cosine), jit steps and checkpointing of
-examples/mlp_digits.py. Full run: about 98-99% test accuracy.
+examples/mlp_digits.py. Full run: 98.9% test accuracy (target 98%) in about
+20 seconds.
 
     python examples/cnn_digits.py              # full run (30 epochs)
     python examples/cnn_digits.py --steps 40   # short run (what CI does)
