@@ -96,3 +96,21 @@ def test_dropout_mask_uses_the_dropout_stream_and_module_path():
     got = np.asarray(Model().apply({}, x, rngs={"dropout": root}))
     keep = np.asarray(numbax_random.bernoulli(param_key(root, "Dropout_0", 1), 0.5, (4, 8)))
     np.testing.assert_array_equal(got, np.where(keep, 2.0, 0.0).astype(np.float32))
+
+
+def test_lstm_cell_input_and_recurrent_kernels():
+    # Input kernels: lecun_normal at path (name, count 1). Recurrent kernels:
+    # orthogonal = Q of the QR of a normal sample with R's diagonal signs
+    # folded in (jax.nn.initializers.orthogonal), computed here with NumPy's QR.
+    root = numbax_random.key(6)
+    cell = nn.LSTMCell(3)
+    carry = cell.initialize_carry(root, (1, 4))
+    p = cell.init(root, carry, jnp.ones((1, 4)))["params"]
+    for gate in "ifgo":
+        np.testing.assert_array_equal(np.asarray(p[f"i{gate}"]["kernel"]),
+                                      lecun_normal_expected(param_key(root, f"i{gate}", 1), (4, 3), 4))
+        sample = np.asarray(numbax_random.normal(param_key(root, f"h{gate}", 1), (3, 3), jnp.float32))
+        q, r = np.linalg.qr(sample.astype(np.float64))
+        np.testing.assert_allclose(np.asarray(p[f"h{gate}"]["kernel"]), q * np.sign(np.diag(r)),
+                                   rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(np.asarray(p[f"h{gate}"]["bias"]), np.zeros(3, np.float32))
