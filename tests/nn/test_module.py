@@ -335,3 +335,21 @@ def test_modules_passed_to_modules_are_adopted_where_they_are_assigned():
     top = nn.RNN(nn.GRUCell(2))
     assert list(top.init(numbax_random.key(0), x)["params"]) == ["cell"]
     assert top.cell.scope is None, "init binds a copy; the user's module stays unbound"
+
+
+def test_init_under_eval_shape_jit_and_vmap():
+    model, x = nn.Dense(3), jnp.ones((2, 4))
+    keys = numbax_random.split(numbax_random.key(0), 3)
+    shapes_only = numbax.eval_shape(model.init, keys[0], x)
+    assert numbax.tree.map(lambda a: tuple(a.shape), shapes_only) == {"params": {"kernel": (4, 3), "bias": (3,)}}
+    ensemble = numbax.vmap(lambda k: model.init(k, x))(keys)
+    for i in range(3):
+        np.testing.assert_array_equal(np.asarray(ensemble["params"]["kernel"][i]),
+                                      np.asarray(model.init(keys[i], x)["params"]["kernel"]))
+
+
+@pytest.mark.skipif(not hasattr(numbax, "jit"), reason="numbax.jit has not landed in core yet")
+def test_jit_of_init_matches_eager():
+    model, x, key = nn.Dense(3), jnp.ones((2, 4)), numbax_random.key(1)
+    np.testing.assert_allclose(np.asarray(numbax.jit(model.init)(key, x)["params"]["kernel"]),
+                               np.asarray(model.init(key, x)["params"]["kernel"]), rtol=1e-6)
