@@ -13,7 +13,7 @@ import numbax.numpy as jnp
 from numbax import lax
 from numbax._src.lax.conv import reduce_window_sum_p
 from numbax.errors import NumbaxTypeError
-from numbax.test_util import values_test, grads_test, vmap_test
+from numbax.test_util import values_test, grads_test, jit_test, vmap_test
 from numbax.test_util import F32, F64, FLOATS, I32, OpCase, uniform
 
 TOL = {F32: (1e-4, 1e-4), F64: (1e-12, 1e-12)}
@@ -191,6 +191,9 @@ test_op_table = values_test(OP_TABLE)
 
 
 test_op_grads = grads_test(OP_TABLE)
+
+
+test_op_jit = jit_test(OP_TABLE)
 
 
 def _x(*shape, dtype=np.float32):

@@ -223,3 +223,7 @@ def refine_order(keys, order):
         for j in range(n):
             out[r, j] = current[again[j]]
     return out
+
+
+# Convolution and linear-algebra kernels live in their own module.
+from .cpu_kernels import conv_direct, conv_gemm  # noqa: E402, F401

@@ -776,3 +776,154 @@ for _prim in (reduce_window_sum_p, reduce_window_max_p, reduce_window_min_p):
     _prim.def_batch(_reduce_window_batch(_prim))
 
 # --- end of batching rules ---
+
+
+# --- lowering (jit) ----------------------------------------------------------------------------
+# conv_general_dilated: the operands are brought to the kernels' canonical
+# layout (backends/cpu_kernels.py: channels last, three spatial axes, fewer
+# axes padded with size-1 ones; NHWC/HWIO need no copy), converted to the
+# result dtype as the eager impl does, and one of two kernels runs. Best of
+# 7 on the 2-core machine under other agents' load (ms, float32):
+#
+#   case (W7 = 64x28x28x1 -> conv3x3 32 SAME -> conv3x3 64 stride 2)  direct  im2col+GEMM
+#   W7 conv1 forward, 9 taps x 1 channel                                  2.6       8.0
+#   W7 conv2 forward, 9 taps x 32 channels, stride 2                     19.7      10.7
+#   W7 conv2 input gradient (lhs_dilation 2, 9 x 64)                     29.9      51.9
+#   W7 conv2 kernel gradient (196 taps x 64, rhs_dilation 2)             25.0      14.0
+#   W7 conv1 kernel gradient (784 taps x 64)                              1.4       0.9
+#   2x8x8x3 -> conv3x3 4 SAME (and its two gradients)                   0.011     0.007
+#
+# im2col+GEMM wins once a window's contraction (taps x channels per group)
+# fills a GEMM's inner dimension; with few taps x channels the 9-wide GEMM
+# is memory bound and the gather costs more than the loop nest. Input
+# dilation (the input gradient of a strided conv) splits the GEMM into
+# small phase GEMMs: the loop nest, which skips the holes, wins.
+
+_GEMM_MIN_CONTRACTION = 32
+
+
+def _canonical_operand(ctx, v, order, dtype, nspatial, kernel):
+    """``v`` transposed to ``order`` (``(N, *spatial, C)``, or ``(*window, I,
+    O)`` for the ``kernel``), converted to ``dtype`` and reshaped to the
+    kernels' 3 spatial axes."""
+    shape = [v.aval.shape[d] for d in order]
+    spatial = shape[:nspatial] if kernel else shape[1:1 + nspatial]
+    expr = ctx.read(v)
+    if tuple(order) != tuple(range(len(order))):
+        expr = f"{expr}.transpose({tuple(order)})"
+    if v.aval.dtype != dtype:
+        expr = f"{expr}.astype({ctx.np_dtype(dtype)})"
+    filled = tuple(spatial) + (1,) * (3 - nspatial)
+    target = filled + tuple(shape[nspatial:]) if kernel else (shape[0],) + filled + (shape[-1],)
+    return f"np.ascontiguousarray({expr}).reshape({target})"
+
+
+def _conv_general_dilated_lower(ctx, eqn):
+    (lhs, rhs), (out,) = eqn.invars, eqn.outvars
+    p = eqn.params
+    lhs_spec, rhs_spec, out_spec = p["dimension_numbers"]
+    nspatial = lhs.aval.ndim - 2
+    dtype = np.dtype(out.aval.dtype)
+    if nspatial > 3:
+        raise NotImplementedError(
+            f"jit lowers conv_general_dilated with at most 3 spatial dimensions, got {nspatial} (lhs "
+            f"{lhs.aval.str_short()}, rhs {rhs.aval.str_short()}); call it without numbax.jit.")
+    if dtype == dtypes.float16:
+        raise NotImplementedError(
+            f"jit cannot lower conv_general_dilated in float16 (numba has no float16 arithmetic on CPU; "
+            f"lhs {lhs.aval.str_short()}); use float32 (preferred_element_type=numbax.numpy.float32) or "
+            "call it without numbax.jit.")
+    if 0 in out.aval.shape:
+        ctx.define(out, f"np.zeros({tuple(out.aval.shape)}, {ctx.np_dtype(dtype)})")
+        return
+
+    def filled(values, fill):
+        return tuple(int(v) for v in values) + (fill,) * (3 - nspatial)
+    x = _canonical_operand(ctx, lhs, (lhs_spec[0],) + tuple(lhs_spec[2:]) + (lhs_spec[1],), dtype, nspatial, False)
+    w = _canonical_operand(ctx, rhs, tuple(rhs_spec[2:]) + (rhs_spec[1], rhs_spec[0]), dtype, nspatial, True)
+    out_axes = (out_spec[0],) + tuple(out_spec[2:]) + (out_spec[1],)
+    out_shape = [out.aval.shape[d] for d in out_axes]
+    canonical = (out_shape[0],) + filled(out_shape[1:-1], 1) + (out_shape[-1],)
+    taps = int(np.prod([rhs.aval.shape[d] for d in rhs_spec[2:]]))
+    contraction = taps * rhs.aval.shape[rhs_spec[1]]
+    gemm = dtype.kind == "f" and all(d == 1 for d in p["lhs_dilation"]) and contraction >= _GEMM_MIN_CONTRACTION
+    names = [ctx.fresh(prefix) for prefix in ("cx", "cw", "cout")]
+    ctx.emit(f"{names[0]} = {x}")
+    ctx.emit(f"{names[1]} = {w}")
+    ctx.emit(f"{names[2]} = np.empty({canonical}, {ctx.np_dtype(dtype)})")
+    args = [filled(p["window_strides"], 1), filled((lo for lo, _ in p["padding"]), 0), filled(p["lhs_dilation"], 1),
+            filled(p["rhs_dilation"], 1), p["feature_group_count"], p["batch_group_count"]]
+    ctx.emit(f"rt.{'conv_gemm' if gemm else 'conv_direct'}({', '.join(names)}, {', '.join(map(str, args))})")
+    result = f"{names[2]}.reshape({tuple(out_shape)})"
+    inverse = tuple(int(i) for i in np.argsort(out_axes))
+    if inverse != tuple(range(len(inverse))):
+        result = f"np.ascontiguousarray({result}.transpose({inverse}))"
+    ctx.define(out, result)
+
+
+conv_general_dilated_p.def_lowering(_conv_general_dilated_lower, "cpu")
+
+
+# reduce_window_*: a loop nest over the output, and inside it over the window
+# taps; a tap reads the operand at q = out * stride + tap * window_dilation -
+# low when q lands on an operand element of the base-dilated operand (checks
+# are printed only where an index can leave the operand).
+
+def _reduce_window_lowering(kind):
+    def rule(ctx, eqn):
+        from ..backends.cpu import literal_text
+        (x,), (out,) = eqn.invars, eqn.outvars
+        p = eqn.params
+        dtype = np.dtype(x.aval.dtype)
+        if not x.aval.shape:
+            ctx.bind_name(out, ctx.read(x))  # one window of one element
+            return
+        identity = literal_text(_identity(kind, dtype), dtype)
+        if 0 in out.aval.shape or 0 in x.aval.shape:
+            ctx.define(out, f"np.full({tuple(out.aval.shape)}, {identity}, {ctx.np_dtype(dtype)})")
+            return
+        if kind == "sum":
+            combine = "{acc} + {v}"
+        elif dtype == dtypes.bool_:
+            combine = "{acc} | {v}" if kind == "max" else "{acc} & {v}"
+        elif dtype.kind == "f":
+            combine = "rt.fmax({acc}, {v})" if kind == "max" else "rt.fmin({acc}, {v})"
+        else:
+            combine = "max({acc}, {v})" if kind == "max" else "min({acc}, {v})"
+        result = ctx.define(out, ctx.empty(out.aval))
+        source = ctx.read(x)
+        with ctx.loops(out.aval.shape) as index:
+            acc = ctx.fresh("acc")
+            ctx.emit(f"{acc} = {identity}")
+            depth = ctx.depth
+            positions = []
+            for axis, (o, size, window, stride, (lo, _), base, dil, out_size) in enumerate(zip(
+                    index, x.aval.shape, p["window_dimensions"], p["window_strides"], p["padding"],
+                    p["base_dilation"], p["window_dilation"], out.aval.shape)):
+                tap, q = ctx.fresh("k"), ctx.fresh("q")
+                ctx.emit(f"for {tap} in range({window}):")
+                ctx.depth += 1
+                ctx.emit(f"{q} = {o} * {stride} + {tap} * {dil} - {lo}")
+                highest = (out_size - 1) * stride + (window - 1) * dil - lo
+                checks = [f"{q} < 0"] if lo > 0 else []
+                if base > 1:
+                    ctx.emit(f"if {' or '.join(checks + [f'{q} % {base} != 0'])}:")
+                    ctx.emit("    continue")
+                    ctx.emit(f"{q} = {q} // {base}")
+                    checks = [f"{q} >= {size}"] if highest // base >= size else []
+                elif highest >= size:
+                    checks.append(f"{q} >= {size}")
+                if checks:
+                    ctx.emit(f"if {' or '.join(checks)}:")
+                    ctx.emit("    continue")
+                positions.append(q)
+            value = f"{source}[{', '.join(positions)}]"
+            ctx.emit(f"{acc} = {ctx.np_dtype(dtype)}({combine.format(acc=acc, v=value)})")
+            ctx.depth = depth
+            ctx.emit(f"{result}[{', '.join(index)}] = {acc}")
+    rule.__name__ = f"_reduce_window_{kind}_lower"
+    return rule
+
+
+for _kind, _prim in (("sum", reduce_window_sum_p), ("max", reduce_window_max_p), ("min", reduce_window_min_p)):
+    _prim.def_lowering(_reduce_window_lowering(_kind), "cpu")
