@@ -502,3 +502,22 @@ def test_gradients_through_embed_dropout_and_batch_norm_training():
         return out
 
     check_grads(train_mode, [x, normal(5)], order=1)
+
+
+def test_attention_decode_cache_matches_full_causal_attention():
+    x = normal(2, 5, 8)
+    full = nn.SelfAttention(num_heads=2)
+    v = full.init(numbax_random.key(0), x)
+    want = np.asarray(full.apply(v, x, mask=nn.make_causal_mask(jnp.ones((2, 5)))))
+    step = nn.SelfAttention(num_heads=2, decode=True)
+    cache = step.init(numbax_random.key(0), x)["cache"]
+    assert cache["cached_key"].shape == (2, 5, 2, 4) and int(cache["cache_index"]) == 0
+    outs = []
+    for t in range(5):
+        out, updated = step.apply({"params": v["params"], "cache": cache}, x[:, t:t + 1], mutable=["cache"])
+        cache = updated["cache"]
+        outs.append(np.asarray(out))
+    assert int(cache["cache_index"]) == 5
+    np.testing.assert_allclose(np.concatenate(outs, 1), want, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"decoding takes one position at a time, queries of shape \(2, 1, 2, 4\)"):
+        step.apply({"params": v["params"], "cache": cache}, x, mutable=["cache"])

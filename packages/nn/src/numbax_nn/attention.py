@@ -7,6 +7,7 @@ Shapes: query/key/value ``(batch..., length, heads, head_dim)``; masks
 import functools
 from typing import Any, Callable
 
+import numbax.lax as lax
 import numbax.numpy as jnp
 import numbax_random
 from numbax.nn import softmax
@@ -93,7 +94,11 @@ class MultiHeadDotProductAttention(Module):
     ``kernel (in, num_heads, head_dim)``, ``bias (num_heads, head_dim)``;
     ``out``: ``kernel (num_heads, head_dim, out_features)``, ``bias
     (out_features,)``. ``head_dim = qkv_features // num_heads`` (qkv_features
-    and out_features default to the input features).
+    and out_features default to the input features). With ``decode=True`` the
+    layer keeps a ``cache`` collection (``cached_key``, ``cached_value``
+    ``(batch..., max_length, heads, head_dim)``, ``cache_index``): init on a
+    full-length input, then apply one position at a time with
+    ``mutable=['cache']``.
     """
 
     num_heads: int
@@ -117,9 +122,9 @@ class MultiHeadDotProductAttention(Module):
     @compact
     def __call__(self, inputs_q, inputs_k=None, inputs_v=None, *, inputs_kv=None, mask=None,
                  deterministic=None, dropout_rng=None, sow_weights=False):
-        if self.decode or self.normalize_qk:
-            raise NotImplementedError("MultiHeadDotProductAttention(decode=True / normalize_qk=True) "
-                                      "is not implemented in numbax_nn.")
+        if self.normalize_qk:
+            raise NotImplementedError("MultiHeadDotProductAttention(normalize_qk=True) is not "
+                                      "implemented in numbax_nn.")
         if inputs_kv is not None:
             inputs_k = inputs_v = inputs_kv
         inputs_k = inputs_q if inputs_k is None else inputs_k
@@ -137,6 +142,8 @@ class MultiHeadDotProductAttention(Module):
         query = dense(name="query")(inputs_q)
         key = dense(name="key")(inputs_k)
         value = dense(name="value")(inputs_v)
+        if self.decode:
+            key, value, mask = self._decode_step(query, key, value, mask)
         dropout_rng_used = None
         deterministic_now = True
         if self.dropout_rate > 0.0:
@@ -156,6 +163,31 @@ class MultiHeadDotProductAttention(Module):
                            dtype=self.dtype, param_dtype=self.param_dtype,
                            precision=self.precision, name="out")
         return out(x)
+
+    def _decode_step(self, query, key, value, mask):
+        """Autoregressive decoding with a ``cache`` collection: init (on inputs of
+        the full length) creates ``cached_key``/``cached_value``/``cache_index``;
+        each later call takes one position, writes its key and value at
+        ``cache_index`` and attends to the positions up to it."""
+        initialized = self.has_variable("cache", "cached_key")
+        cached_key = self.variable("cache", "cached_key", jnp.zeros, key.shape, key.dtype)
+        cached_value = self.variable("cache", "cached_value", jnp.zeros, value.shape, value.dtype)
+        cache_index = self.variable("cache", "cache_index", lambda: jnp.array(0, dtype=jnp.int32))
+        if not initialized:
+            return key, value, mask
+        *batch, max_length, heads, head_dim = cached_key.value.shape
+        expected = tuple(batch) + (1, heads, head_dim)
+        if tuple(query.shape) != expected:
+            raise ValueError(f"attention cache at /{'/'.join(self.path)}: decoding takes one position at a "
+                             f"time, queries of shape {expected}; got {tuple(query.shape)}.")
+        index = cache_index.value
+        start = (0,) * len(batch) + (index, 0, 0)
+        key = lax.dynamic_update_slice(cached_key.value, key, start)
+        value = lax.dynamic_update_slice(cached_value.value, value, start)
+        cached_key.value, cached_value.value = key, value
+        cache_index.value = index + 1
+        visible = jnp.broadcast_to(jnp.arange(max_length) <= index, tuple(batch) + (1, 1, max_length))
+        return key, value, combine_masks(mask, visible)
 
 
 MultiHeadAttention = MultiHeadDotProductAttention
