@@ -51,8 +51,11 @@ def test_api_names_exist(module, names):
 
 def test_top_level_names():
     for name in ["Array", "config", "make_jaxpr", "eval_shape", "ShapeDtypeStruct", "device_put",
-                 "device_get", "devices", "local_devices", "default_backend", "block_until_ready"]:
+                 "device_get", "devices", "local_devices", "default_backend", "block_until_ready",
+                 "jit", "pure_callback", "numba_call", "debug"]:
         assert hasattr(numbax, name), name
+    for name in ["print", "callback"]:
+        assert callable(getattr(numbax.debug, name)), f"numbax.debug.{name}"
 
 
 def _op_table_names():

@@ -33,11 +33,16 @@ from numbax._src.custom_derivatives import (  # noqa: E402
 )
 from numbax._src.vmap import vmap as vmap  # noqa: E402
 from numbax._src.jit import clear_caches as clear_caches, jit as jit  # noqa: E402
+from numbax._src.callback import (  # noqa: E402
+    numba_call as numba_call,
+    pure_callback as pure_callback,
+)
 from numbax._src.devices import (  # noqa: E402
     default_backend as default_backend,
     devices as devices,
     local_devices as local_devices,
 )
+from numbax import debug as debug  # noqa: E402
 from numbax import errors as errors  # noqa: E402
 from numbax import lax as lax  # noqa: E402
 from numbax import numpy as numpy  # noqa: E402

@@ -75,17 +75,29 @@ def _pjit_jvp(primals, tangents, *, jaxpr, name):
     primals_out = pjit_p.bind(*primals, jaxpr=jaxpr, name=name)
     nonzero = [type(t) is not Zero for t in tangents]
     n = len(primals)
+    # The first program already printed (debug.print): the tangent program,
+    # which recomputes the primal values, must not print them again.
+    quiet = _without_debug_prints(jaxpr.jaxpr)
 
     def jvp_body(*primals_and_tangents):
         ps, ts = primals_and_tangents[:n], iter(primals_and_tangents[n:])
         full = [next(ts) if nz else Zero(tangent_aval(core.get_aval(p))) for p, nz in zip(ps, nonzero)]
-        _, t_out = jvp_flat(lambda *a: core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, *a), ps, full)
+        _, t_out = jvp_flat(lambda *a: core.eval_jaxpr(quiet, jaxpr.consts, *a), ps, full)
         return [instantiate(t) for t in t_out]
     live = [t for t in tangents if type(t) is not Zero]
     in_avals = [core.get_aval(p) for p in primals] + [core.get_aval(t) for t in live]
     jvp_jaxpr, consts = closure_convert(jvp_body, in_avals, f"jvp(jit({name}))")
     tangents_out = pjit_p.bind(*consts, *primals, *live, jaxpr=jvp_jaxpr, name=f"jvp({name})")
     return primals_out, tangents_out
+
+
+def _without_debug_prints(jaxpr):
+    """``jaxpr`` without its top-level ``debug_callback`` equations (they have
+    no outputs, so nothing else changes)."""
+    eqns = [e for e in jaxpr.eqns if e.primitive.name != "debug_callback"]
+    if len(eqns) == len(jaxpr.eqns):
+        return jaxpr
+    return core.Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, eqns)
 
 
 def _pjit_transpose(cts, *args, jaxpr, name):
