@@ -18,13 +18,17 @@ from numbax._src.backends import xmath
 f32, f64, ld = np.float32, np.float64, np.longdouble
 
 
-@numba.njit(cache=True, error_model="numpy")
+# Not cached: these take the kernel as a first-class function, and numba's cache
+# index would pickle the function types of every earlier specialization, some of
+# whose dispatchers are gone by then ("ReferenceError: underlying object has
+# vanished" in a full test run).
+@numba.njit(error_model="numpy")
 def _map1(fn, x, out):
     for i in range(x.shape[0]):
         out[i] = fn(x[i])
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(error_model="numpy")
 def _map2(fn, x, y, out):
     for i in range(x.shape[0]):
         out[i] = fn(x[i], y[i])
