@@ -215,3 +215,40 @@ def test_numba_call_with_custom_vjp_grad_matches_finite_differences():
     fd = [(reference(x64 + eps * e) - reference(x64 - eps * e)) / (2 * eps) for e in np.eye(4)]
     np.testing.assert_allclose(float(value), reference(x64), rtol=1e-5)
     np.testing.assert_allclose(np.asarray(g), fd, rtol=1e-4, atol=1e-5)
+
+
+# --- donate_argnums ----------------------------------------------------------------------
+
+def test_donate_argnums_reuses_the_buffer_and_deletes_the_argument():
+    step = numbax.jit(lambda p, g: (p - 0.5 * g, jnp.sum(p)), donate_argnums=0)
+    p, g = jnp.array(np.ones((4, 3), F32)), jnp.full((4, 3), 2.0)
+    address = p._value.ctypes.data
+    new, total = step(p, g)
+    np.testing.assert_array_equal(np.asarray(new), np.zeros((4, 3)))
+    assert float(total) == 12.0
+    assert new._value.ctypes.data == address  # the output was written into p's buffer
+    deleted = r"Array has been deleted: it was donated to jit\(<lambda>\) \(donate_argnums=\(0,\)\) as f32\[4,3\]"
+    with pytest.raises(RuntimeError, match=deleted):
+        p + 1.0
+    with pytest.raises(RuntimeError, match=deleted):
+        step(p, g)
+    assert "# donated buffer" in step.lower(new, g).compile().source
+    # A NumPy argument, or a buffer something else still sees, is never overwritten.
+    a = np.ones((4, 3), np.float32)
+    out, _ = step(a, g)
+    assert a[0, 0] == 1.0 and float(out[0, 0]) == 0.0
+    q = jnp.array(np.ones((4, 3), F32))
+    view = np.asarray(q)
+    out, _ = step(q, g)
+    np.testing.assert_array_equal(view, np.ones((4, 3)))
+    np.testing.assert_array_equal(np.asarray(out), np.zeros((4, 3)))
+
+
+def test_donate_argnums_keeps_a_buffer_still_read_later():
+    # p is read again after p * 2 in the same loop: its buffer must not be reused.
+    f = numbax.jit(lambda p: (p * 2.0, (p + 1.0)[None] * jnp.ones((2, 1, 1))), donate_argnums=(0,))
+    x = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    doubled, shifted = f(jnp.asarray(x.copy()))
+    np.testing.assert_array_equal(np.asarray(doubled), x * 2)
+    np.testing.assert_array_equal(np.asarray(shifted), np.broadcast_to(x + 1, (2, 2, 3)))
+    assert "# donated buffer" not in f.lower(jnp.asarray(x)).compile().source

@@ -16,6 +16,7 @@ compiled code, and an outer ``jit`` inlines the inner program.
 
 import functools
 import inspect
+import sys
 import weakref
 
 import numpy as np
@@ -40,16 +41,18 @@ pjit_p = Primitive("pjit", multiple_results=True)
 _executables = {}
 
 
-def executable_for(closed, name):
-    """The compiled program of ``closed`` (cached per jaxpr object)."""
-    hit = _executables.get(id(closed))
+def executable_for(closed, name, donated=()):
+    """The compiled program of ``closed`` (cached per jaxpr object and set of
+    donated inputs, whose buffers the program may write outputs into)."""
+    key = (id(closed), donated)
+    hit = _executables.get(key)
     if hit is not None and hit[0] is closed:
         return hit[1]
     from .backends.cpu import compile_jaxpr
-    executable = compile_jaxpr(closed, name)
+    executable = compile_jaxpr(closed, name, donated)
     if len(_executables) > 4096:
         _executables.clear()
-    _executables[id(closed)] = (closed, executable)
+    _executables[key] = (closed, executable)
     return executable
 
 
@@ -195,6 +198,50 @@ def _leaf_value(x):
     return to_canonical_numpy(x)[0]
 
 
+# --- donation ---------------------------------------------------------------------------
+
+class DonatedBuffer:
+    """Stands in for the buffer of an array donated to a jitted call, so any
+    later use of that array raises a clear error (as JAX's deleted arrays)."""
+
+    __slots__ = ("_what",)
+
+    def __init__(self, what):
+        self._what = what
+
+    def _raise(self, *args, **kwargs):
+        raise RuntimeError(
+            f"Array has been deleted: it was donated to {self._what}, and an output may now live in its "
+            "buffer. Use the function's outputs instead, pass a copy, or drop donate_argnums.")
+
+    def __getattr__(self, name):
+        self._raise()
+
+    __array__ = __array_ufunc__ = __array_function__ = __getitem__ = __len__ = __iter__ = _raise
+    __bool__ = __float__ = __int__ = __index__ = __str__ = __format__ = __repr__ = _raise
+
+
+def _is_deleted(x):
+    return type(x) is ArrayImpl and type(x._value) is DonatedBuffer
+
+
+# References to a donated ndarray in _own_buffer: the ArrayImpl, the values
+# list, the local name and getrefcount's argument. More means a view, a NumPy
+# array the user holds, or another argument shares it.
+_PRIVATE_REFCOUNT = 4
+
+
+def _own_buffer(x, values, i):
+    """A buffer for donated leaf ``i`` that the program may overwrite: the
+    array's own when nothing else can see it, else a private copy (a NumPy
+    argument or a shared buffer is never written)."""
+    v = values[i]
+    private = (type(x) is ArrayImpl and v.base is None and v.flags.writeable and v.flags.c_contiguous
+               and not any(o is v for j, o in enumerate(values) if j != i)
+               and sys.getrefcount(v) <= _PRIVATE_REFCOUNT)
+    return v if private else np.array(v, copy=True)
+
+
 _all_jitted = weakref.WeakSet()
 
 
@@ -297,7 +344,48 @@ class Jitted:
         return _Entry(jaxpr, consts, out_tree_box[0])
 
     # --- calling ---
+    def _donated_leaves(self, args, kwargs):
+        """Indices, among the flat dynamic leaves, of the donated arguments'."""
+        n = len(args)
+        static = {i % n for i in self.static_argnums if -n <= i < n}
+        donated = {i % n for i in self.donate_argnums if -n <= i < n}
+        indices, start = [], 0
+        for position, arg in enumerate(args):
+            if position in static:
+                continue
+            count = len(tree_flatten(arg)[0])
+            if position in donated:
+                indices.extend(range(start, start + count))
+            start += count
+        return indices
+
+    def _call_donating(self, args, kwargs):
+        """Run with donated buffers (eager callers only); None when a leaf is
+        a tracer (donation is then ignored, as inside JAX transformations)."""
+        entry, leaves = self._entry(args, kwargs)
+        if any(isinstance(x, core.Tracer) for x in entry.consts + leaves):
+            return None
+        for position, x in enumerate(leaves):
+            if _is_deleted(x):
+                x._value._raise()
+        donated = self._donated_leaves(args, kwargs)
+        values = [_leaf_value(x) for x in leaves]
+        for i in donated:
+            values[i] = _own_buffer(leaves[i], values, i)
+        offset = len(entry.const_values)
+        executable = executable_for(entry.jaxpr, self.name, tuple(offset + i for i in donated))
+        outs = executable(*entry.const_values, *values)
+        what = f"jit({self.name}) (donate_argnums={self.donate_argnums})"
+        for i in donated:
+            if type(leaves[i]) is ArrayImpl:
+                leaves[i]._value = DonatedBuffer(f"{what} as {leaves[i].aval.str_short()}")
+        return tree_unflatten(entry.out_tree, [ArrayImpl(o, w) for o, w in zip(outs, entry.out_weak)])
+
     def __call__(self, *args, **kwargs):
+        if core.trace_state.trace.is_eager and self.donate_argnums:
+            out = self._call_donating(args, kwargs)
+            if out is not None:
+                return out
         if core.trace_state.trace.is_eager:
             if not kwargs and not self._has_static:
                 leaves, treedef = optree.tree_flatten(args, namespace=NAMESPACE)
@@ -326,7 +414,7 @@ class Jitted:
         """Stage for these arguments without compiling: ``.jaxpr`` is the
         ClosedJaxpr (closed-over values are its leading inputs)."""
         entry, _ = self._entry(args, kwargs)
-        return Traced(self, entry)
+        return Traced(self, entry, (args, kwargs))
 
     def lower(self, *args, **kwargs):
         """Stage and plan: ``.as_text()`` shows the jaxpr and the fusion plan,
@@ -346,20 +434,22 @@ class Jitted:
 
 
 class Traced:
-    def __init__(self, jitted, entry):
+    def __init__(self, jitted, entry, call_args=((), {})):
         self._jitted = jitted
         self._entry = entry
+        self._call_args = call_args
         self.jaxpr = entry.jaxpr
         self.out_tree = entry.out_tree
 
     def lower(self):
-        return Lowered(self._jitted, self._entry)
+        return Lowered(self._jitted, self._entry, self._call_args)
 
 
 class Lowered:
-    def __init__(self, jitted, entry):
+    def __init__(self, jitted, entry, call_args=((), {})):
         self._jitted = jitted
         self._entry = entry
+        self._call_args = call_args
 
     def as_text(self):
         """The jaxpr, then one line per fused loop or kernel of the plan."""
@@ -368,16 +458,20 @@ class Lowered:
         return f"{self._entry.jaxpr}\n# fusion plan ({BACKEND}):\n{plan}\n"
 
     def compile(self):
-        return Compiled(self._jitted, self._entry)
+        return Compiled(self._jitted, self._entry, self._call_args)
 
 
 class Compiled:
     """A compiled program; ``source`` is the generated module's text."""
 
-    def __init__(self, jitted, entry):
+    def __init__(self, jitted, entry, call_args=((), {})):
         self._jitted = jitted
         self._entry = entry
-        self.executable = executable_for(entry.jaxpr, jitted.name)
+        donated = ()
+        if jitted.donate_argnums:  # the program donating calls run (it writes into donated inputs)
+            offset = len(entry.const_values)
+            donated = tuple(offset + i for i in jitted._donated_leaves(*call_args))
+        self.executable = executable_for(entry.jaxpr, jitted.name, donated)
         self.source = self.executable.source
         self.path = self.executable.path
 
@@ -396,9 +490,12 @@ def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), k
       fun: a function of arrays (pytrees of arrays, Python scalars, NumPy arrays).
       static_argnums / static_argnames: arguments treated as compile-time
         constants (hashable; a new value means a new trace and program).
-      donate_argnums: accepted for JAX compatibility; numbax arrays are
-        immutable and outputs are always fresh buffers, so donation is a hint
-        that is currently not used.
+      donate_argnums: positional arguments whose buffers the call may reuse
+        for outputs of the same shape and dtype (an output computed by a fused
+        elementwise loop that reads the argument last is written straight
+        into its buffer). Donated arrays are deleted afterwards: using one
+        raises an error naming the donation. Ignored inside other
+        transformations (the call is then one traced equation).
       keep_unused: accepted for compatibility (unused inputs cost nothing).
 
     Returns:

@@ -26,10 +26,25 @@ from .plan import Elementwise, FusedLoop, Scalar, describe_plan, lowering_rule, 
 BACKEND = "cpu"
 log = logging.getLogger("numbax.jit")
 
-# Below this many elements a loop runs serially: starting numba's thread pool
-# costs about 5-10 us on this machine class, which a loop of 64K float32
-# additions (~15 us serial) only just amortizes.
-PARALLEL_THRESHOLD = 1 << 16
+# A loop runs in parallel (``numba.prange``, OpenMP layer) when its work, in
+# element-operations, reaches this. Measured on the 2-core dev machine (best of
+# 30, float32 ``a * 2 + 1``): serial/parallel 2.5/2.7 us at 64K elements,
+# 20/9.5 us at 256K, 85/44 us at 1M, 480/270 us at 4M. A quiet machine breaks
+# even near 64K, but a parallel region must wait for every worker to be
+# scheduled: on the loaded machine its median cost was up to ~10 ms (a
+# scheduler time slice) even for 4K elements, and the MLP step of
+# benchmarks/jit_workloads.py W4 took 106 ms with 2 threads against 15 ms with
+# 1. So only loops of ~100 us of serial work or more (1M simple operations)
+# are parallel; the loss on a quiet machine is at most ~40 us per loop.
+PARALLEL_THRESHOLD = 1 << 20
+
+# Primitives whose element costs roughly as much as a dozen additions (an
+# inlined xmath polynomial or a libm call): they weigh this much in a loop's
+# work when choosing serial or parallel.
+COSTLY_WEIGHT = 12
+COSTLY = {"exp", "exp2", "expm1", "log", "log1p", "tanh", "logistic", "sin", "cos", "tan", "asin", "acos",
+          "atan", "atan2", "sinh", "cosh", "asinh", "acosh", "atanh", "erf", "erfc", "erf_inv", "pow", "lgamma",
+          "digamma", "cbrt", "rem"}
 
 # Counters a test (or NUMBAX_DEBUG) reads: programs numba compiled in this
 # process, and programs it loaded from its on-disk cache.
@@ -86,6 +101,7 @@ class LoweringContext:
         # the GIL, since an objmode block must hold it anyway.
         self.imports = {}
         self.holds_gil = False
+        self.reuse = {}  # output var -> the donated input buffer it is written into
 
     # --- printing ---
     def emit(self, line):
@@ -104,12 +120,14 @@ class LoweringContext:
         return f"{prefix}{self.counter}"
 
     @contextlib.contextmanager
-    def loops(self, shape, parallel=None, names=None):
+    def loops(self, shape, parallel=None, names=None, work=None):
         """Print ``for`` loops over ``shape``; yields the index names. The
-        outer loop is a ``prange`` when the nest is large (or ``parallel``)."""
+        outer loop is a ``prange`` when ``parallel``, or (``parallel=None``)
+        when ``work`` (element-operations; default the nest's size) reaches
+        ``PARALLEL_THRESHOLD``."""
         size = int(np.prod(shape)) if shape else 1
         if parallel is None:
-            parallel = size >= PARALLEL_THRESHOLD and shape and shape[0] > 1
+            parallel = (size if work is None else work) >= PARALLEL_THRESHOLD and shape and shape[0] > 1
         given, names = names, []
         start = self.depth
         for axis, n in enumerate(shape):
@@ -166,19 +184,24 @@ class LoweringContext:
 
     def reduction(self, x, axes, out, identity, combine):
         """Print ``out = reduce(combine, x, axes)`` starting from ``identity``.
-        Kept axes are the outer loops (the first one parallel when large),
-        reduced axes the inner ones with a scalar accumulator."""
+        When the last axis is reduced, kept axes are the outer loops (the
+        first one parallel when large) and reduced axes the inner ones with a
+        scalar accumulator; when it is kept (a column sum), see
+        ``_reduction_rows``."""
         shape = x.aval.shape
         kept = [d for d in range(len(shape)) if d not in axes]
         reduced = [d for d in range(len(shape)) if d in axes]
         dtype = np_dtype(x.aval.dtype)
         init = literal_text(identity, x.aval.dtype)
-        result = None if not out.aval.shape else self.define(out, self.empty(out.aval))
         size = int(np.prod(shape)) if shape else 1
+        if kept and reduced and kept[-1] == len(shape) - 1:
+            self._reduction_rows(x, kept, out, init, combine, size)
+            return
+        result = None if not out.aval.shape else self.define(out, self.empty(out.aval))
         # A full sum is a numba parfor reduction (``acc += ...`` inside prange).
         parallel_total = not kept and size >= PARALLEL_THRESHOLD and combine == "{acc} + {v}" \
             and x.aval.dtype.kind == "f"
-        with self.loops([shape[d] for d in kept]) as outer:
+        with self.loops([shape[d] for d in kept], work=size) as outer:
             acc = self.fresh("acc")
             self.emit(f"{acc} = {init}")
             with self.loops([shape[d] for d in reduced], parallel=parallel_total) as inner:
@@ -197,6 +220,21 @@ class LoweringContext:
         if result is None:
             self.env[out] = self.fresh("s")
             self.emit(f"{self.env[out]} = {dtype}({acc})")
+
+    def _reduction_rows(self, x, kept, out, init, combine, size):
+        """A reduction keeping the last axis: walk ``x`` in memory order and
+        combine each element into its output slot, so the innermost loop
+        reads and writes contiguously (and vectorizes) instead of striding
+        down a column. Each output still combines its elements in index
+        order, as the scalar-accumulator loop does. Parallel over the first
+        axis only when that axis is kept (no two threads share an output)."""
+        shape = x.aval.shape
+        dtype = np_dtype(x.aval.dtype)
+        result = self.define(out, f"np.full({tuple(out.aval.shape)}, {init}, {dtype})")
+        parallel = None if kept[0] == 0 else False
+        with self.loops(shape, parallel=parallel, work=size) as index:
+            slot = f"{result}[{', '.join(index[d] for d in kept)}]"
+            self.emit(f"{slot} = {dtype}({combine.format(acc=slot, v=self.element(x, index))})")
 
     def arg_reduction(self, x, axis, out, better):
         """Print ``out = index of the best element of x along axis``."""
@@ -318,7 +356,8 @@ def lower_fused_loop(ctx, loop):
     names = {}
     for v in loop.outputs:
         names[v] = ctx.fresh("a")
-        ctx.emit(f"{names[v]} = {ctx.empty(v.aval)}")
+        donated = ctx.reuse.get(v)
+        ctx.emit(f"{names[v]} = {donated}  # donated buffer" if donated else f"{names[v]} = {ctx.empty(v.aval)}")
     flat = _can_loop_flat(loop) and len(shape) > 1
     ctx.emit(f"# fused: {', '.join(e.primitive.name for e in loop.eqns)}")
     if flat:
@@ -331,7 +370,8 @@ def lower_fused_loop(ctx, loop):
         loop_shape = (size,)
     else:
         loop_shape = shape
-    with ctx.loops(loop_shape, names=["i"] if flat else None) as index:
+    work = size * sum(COSTLY_WEIGHT if eqn.primitive.name in COSTLY else 1 for eqn in loop.eqns)
+    with ctx.loops(loop_shape, names=["i"] if flat else None, work=work) as index:
         temps = {}
         for eqn in loop.eqns:
             rule = lowering_rule(eqn.primitive, BACKEND)
@@ -416,8 +456,51 @@ from numbax._src.backends import xmath
 '''
 
 
-def render_program(closed, key=""):
-    """``(source_without_decorator_flags, plan_text, extra_consts, uses_prange, holds_gil)``."""
+def donation_targets(jaxpr, steps, donated):
+    """``{output var: donated input var}``: outputs a fused loop may write
+    straight into a donated input's buffer (``jit(donate_argnums=...)``).
+
+    Safe when the input has the output's shape and dtype, is not itself an
+    output, is read only by fused loops (elementwise reads at the loop index)
+    and by kernels with scalar results (so no view of it can exist), by no
+    step after this loop, and in this loop by no equation after the one
+    producing the output (the loop body stores each output element right
+    after computing it)."""
+    candidates = [v for v in donated if v.aval.shape and v not in jaxpr.outvars]
+    readers = {}
+    for position, step in enumerate(steps):
+        eqns = step.eqns if isinstance(step, FusedLoop) else [step.eqn]
+        for eqn in eqns:
+            no_view = isinstance(step, FusedLoop) or all(not v.aval.shape for v in eqn.outvars)
+            for v in eqn.invars:
+                if not isinstance(v, Literal) and v in candidates:
+                    readers.setdefault(v, []).append((position, no_view))
+    outputs = {v for v in jaxpr.outvars if not isinstance(v, Literal)}
+    targets, used = {}, set()
+    for position, step in enumerate(steps):
+        if not isinstance(step, FusedLoop):
+            continue
+        for k, eqn in enumerate(step.eqns):
+            out = eqn.outvars[0]
+            if out not in outputs or out not in step.outputs or out in targets:
+                continue
+            for d in candidates:
+                reads = readers.get(d, [])
+                if d in used or d.aval.shape != out.aval.shape or d.aval.dtype != out.aval.dtype:
+                    continue
+                if not all(no_view and where <= position for where, no_view in reads):
+                    continue
+                if any(d in later.invars for later in step.eqns[k + 1:]):
+                    continue
+                targets[out] = d
+                used.add(d)
+                break
+    return targets
+
+
+def render_program(closed, key="", donated=()):
+    """``(source_without_decorator_flags, plan_text, extra_consts, uses_prange, holds_gil)``.
+    ``donated``: indices of inputs whose buffers outputs may be written into."""
     jaxpr = closed.jaxpr
     ctx = ProgramContext()
     params = []
@@ -431,6 +514,9 @@ def render_program(closed, key=""):
             ctx.emit(f"x{k} = {raw}[()]")
             ctx.env[var] = f"x{k}"
     steps = plan_jaxpr(jaxpr, BACKEND)
+    all_inputs = jaxpr.constvars + jaxpr.invars
+    targets = donation_targets(jaxpr, steps, [all_inputs[k] for k in donated])
+    ctx.reuse = {out: ctx.env[d] for out, d in targets.items()}
     lower_steps(ctx, steps)
     inputs = set(jaxpr.constvars + jaxpr.invars)
     results = []
@@ -461,11 +547,11 @@ class Executable:
     """A compiled program: ``__call__(*flat_numpy_arrays)`` returns the tuple
     of output arrays. ``source`` is the generated module's text."""
 
-    def __init__(self, closed, name="program"):
+    def __init__(self, closed, name="program", donated=()):
         self.closed = closed
         self.name = name
         started = time.perf_counter()
-        text, self.plan_text, extra_consts, uses_prange, holds_gil = render_program(closed)
+        text, self.plan_text, extra_consts, uses_prange, holds_gil = render_program(closed, donated=donated)
         self.extra_consts = [np.asarray(v) for _, v in extra_consts]
         key = cache.program_key(text, BACKEND, _version(), _runtime_fingerprint())
         text = text.replace("# numbax program ,", f"# numbax program {key},")
@@ -529,7 +615,8 @@ def _runtime_fingerprint():
     return _fingerprint
 
 
-def compile_jaxpr(closed, name="program"):
+def compile_jaxpr(closed, name="program", donated=()):
     """An ``Executable`` for ``closed`` (a ClosedJaxpr whose consts are passed
-    as leading arguments by the caller)."""
-    return Executable(closed, name)
+    as leading arguments by the caller). ``donated``: indices of inputs whose
+    buffers the program may overwrite with outputs."""
+    return Executable(closed, name, donated)
