@@ -1,16 +1,5 @@
 """The checkpoint README's example runs and prints what it says."""
 
-import doctest
-import pathlib
+from numbax.test_util import readme_test
 
-import pytest
-
-README = pathlib.Path(__file__).resolve().parents[2] / "packages" / "checkpoint" / "README.md"
-
-
-@pytest.mark.skipif(not README.exists(), reason="run from a source checkout: the README is not installed")
-def test_checkpoint_readme_examples():
-    result = doctest.testfile(str(README), module_relative=False,
-                              optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0
-    assert result.failed == 0, f"{result.failed} README example(s) failed; run python -m doctest {README}"
+test_checkpoint_readme_examples = readme_test(__file__, "checkpoint")

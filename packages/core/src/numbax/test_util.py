@@ -523,3 +523,25 @@ def jit_test(cases):
     def test(case):
         check_op_jit(table, case)
     return test
+
+
+# --- package READMEs ---------------------------------------------------------------------------
+
+def readme_test(test_file, package, optionflags=None, min_examples=1):
+    """A pytest test running the doctest examples of ``packages/<package>/README.md``
+    of the source checkout that holds ``test_file`` (``tests/<pkg>/test_readme.py``):
+    ``test_readme = readme_test(__file__, "core")``. Skipped, saying why, when the
+    README is not there (tests run from an installed copy)."""
+    import doctest
+    import pathlib
+
+    import pytest
+    readme = pathlib.Path(test_file).resolve().parents[2] / "packages" / package / "README.md"
+    flags = doctest.ELLIPSIS if optionflags is None else optionflags
+
+    @pytest.mark.skipif(not readme.exists(), reason="run from a source checkout: the README is not installed")
+    def test():
+        result = doctest.testfile(str(readme), module_relative=False, optionflags=flags)
+        assert result.attempted >= min_examples
+        assert result.failed == 0, f"{result.failed} README example(s) failed; run python -m doctest {readme}"
+    return test
