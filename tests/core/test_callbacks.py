@@ -252,3 +252,39 @@ def test_donate_argnums_keeps_a_buffer_still_read_later():
     np.testing.assert_array_equal(np.asarray(doubled), x * 2)
     np.testing.assert_array_equal(np.asarray(shifted), np.broadcast_to(x + 1, (2, 2, 3)))
     assert "# donated buffer" not in f.lower(jnp.asarray(x)).compile().source
+
+
+_FRESH_PROCESS = """
+import numba, numpy as np, numbax, numbax.numpy as jnp
+from numbax._src.backends import cpu
+
+@numba.njit
+def twice(x, out):
+    for i in range(x.size):
+        out[i] = 2.0 * x[i]
+
+def body(c, x):
+    y = numbax.numba_call(twice, x, result_shape_dtypes=numbax.ShapeDtypeStruct(x.shape, x.dtype))
+    numbax.debug.print("c={} y={}", c, y)
+    return c + y.sum(), y
+
+f = numbax.jit(lambda xs: numbax.lax.scan(body, 0.0, xs))
+c, ys = f(jnp.arange(4.0).reshape(2, 2))
+print("result", float(c), np.asarray(ys).tolist(), "compiled", cpu.stats["compiled"], "hits", cpu.stats["cache_hits"])
+"""
+
+
+def test_programs_with_callbacks_and_kernels_hit_the_disk_cache_in_a_fresh_process(tmp_path):
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "NUMBAX_CACHE_DIR": str(tmp_path)}
+
+    def run():
+        done = subprocess.run([sys.executable, "-c", _FRESH_PROCESS], env=env, capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()
+    printed = ["c=0.0 y=[0. 2.]", "c=2.0 y=[4. 6.]", "result 12.0 [[0.0, 2.0], [4.0, 6.0]] compiled {} hits {}"]
+    assert run() == printed[:2] + [printed[2].format(1, 0)]
+    assert run() == printed[:2] + [printed[2].format(0, 1)]  # same program text: loaded, not compiled

@@ -454,7 +454,9 @@ def _kernel_for(dispatcher):
     # The name carries a hash of the kernel's source: a program calling it is
     # compiled with the kernel inside, so editing the kernel must change the
     # program's text (and so its cache key).
-    base = f"k_{_identifier(py_func.__qualname__)}_{_fingerprint(qualname, _source_of(py_func), *closure)}"
+    code = py_func.__code__  # the bytecode too: a kernel typed at a prompt has no source file
+    identity = (qualname, _source_of(py_func), code.co_code.hex(), repr(code.co_consts), *closure)
+    base = f"k_{_identifier(py_func.__qualname__)}_{_fingerprint(*identity)}"
     kernel = Kernel(dispatcher, _register(kernels, base, dispatcher))
     _kernels[id(dispatcher)] = (dispatcher, kernel)
     return kernel
