@@ -558,8 +558,8 @@ def numba_call(kernel, *args, result_shape_dtypes, **static_params):
     It has no derivative: wrap the call in ``numbax.custom_vjp`` to give it one.
     """
     from .tree_util import tree_unflatten
-    dispatcher_type = getattr(getattr(kernel, "py_func", None), "__code__", None)
-    if dispatcher_type is None or not hasattr(kernel, "overloads"):
+    import numba.extending
+    if not numba.extending.is_jitted(kernel):
         raise TypeError(f"numba_call: kernel must be a @numba.njit function (a numba dispatcher), got "
                         f"{type(kernel).__name__}. Decorate it with @numba.njit.")
     for key, value in static_params.items():
