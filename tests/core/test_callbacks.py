@@ -22,8 +22,9 @@ def lines(capsys):
 
 def test_debug_print_eager_jit_and_scan_in_program_order(capsys):
     x = jnp.array([0.0, 1.0, 2.0])
-    numbax.debug.print("x = {} total={t:.2f}", x, t=jnp.sum(x))
-    assert lines(capsys) == ["x = [0. 1. 2.] total=3.00"]
+    numbax.debug.print("x = {} total={t:.2f}", x, t=jnp.sum(x), ordered=True)
+    numbax.debug.callback(lambda a, b: print("callback", a.dtype, b), x[:2], b=jnp.int32(4))
+    assert lines(capsys) == ["x = [0. 1. 2.] total=3.00", "callback float32 4"]
 
     def body(c, xi):
         numbax.debug.print("step c={} x={}", c, xi)

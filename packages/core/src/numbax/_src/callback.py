@@ -219,9 +219,11 @@ debug_callback_p.def_batch(_debug_batch)
 debug_callback_p.def_lowering(_debug_lower, "cpu")
 
 
-def debug_callback(callback, *args, **kwargs):
+def debug_callback(callback, *args, ordered=False, **kwargs):
     """Call ``callback(*args, **kwargs)`` at run time with numbax arrays, for
-    its effect (it returns nothing). Works eagerly and under jit/vmap/grad."""
+    its effect (it returns nothing). Works eagerly and under jit/vmap/grad.
+    ``ordered`` is accepted for JAX compatibility: numbax always runs
+    callbacks in program order."""
     from .tree_util import tree_flatten, tree_unflatten
     leaves, in_tree = tree_flatten((args, kwargs))
 
@@ -252,7 +254,7 @@ class _Print:
         print(self.fmt.format(*args, **kwargs))
 
 
-def debug_print(fmt, *args, **kwargs):
+def debug_print(fmt, *args, ordered=False, **kwargs):
     """Print ``fmt.format(*args, **kwargs)`` when the program runs, with the
     arrays' run-time values (``jax.debug.print``).
 
@@ -264,6 +266,8 @@ def debug_print(fmt, *args, **kwargs):
     Args:
       fmt: a ``str.format`` string, e.g. ``"x = {x}, sum = {}"``.
       *args, **kwargs: arrays (pytrees of arrays) to format.
+      ordered: accepted for JAX compatibility (prints are always in program
+        order).
 
     Example:
       >>> numbax.debug.print("x = {}", numbax.numpy.arange(3))
