@@ -12,7 +12,7 @@ import numbax
 import numbax.numpy as jnp
 from numbax import lax
 from numbax.errors import NumbaxTypeError
-from numbax.test_util import values_test, grads_test, vmap_test
+from numbax.test_util import values_test, grads_test, jit_test, vmap_test
 from numbax.test_util import (F32, F64, FLOATS, I32, I64, OpCase, always, uniform)
 
 TOL = {F32: (2e-4, 2e-4), F64: (1e-10, 1e-10)}
@@ -289,6 +289,17 @@ test_op_table = values_test(LAX_TABLE + NUMPY_TABLE)
 
 
 test_op_grads = grads_test(LAX_TABLE + NUMPY_TABLE)
+
+
+# numba's compile time grows faster than the program: three programs (the
+# lax rows, the norms, the other numpy rows) compile in half the CPU time of one.
+test_lax_op_jit = jit_test(LAX_TABLE)
+
+
+test_norm_op_jit = jit_test([case for case in NUMPY_TABLE if case.name.startswith("jnp.linalg.norm[")])
+
+
+test_numpy_op_jit = jit_test([case for case in NUMPY_TABLE if not case.name.startswith("jnp.linalg.norm[")])
 
 
 def _x(*shape, dtype=np.float32):

@@ -175,3 +175,154 @@ def conv_gemm(x, w, out, strides, low, ld, rd, feature_groups, batch_groups):
                                 for j3 in range(m3):
                                     row = ((n * m1 + j1) * m2 + j2) * m3 + j3
                                     out[n, f1 + j1 * ld[0], f2 + j2 * ld[1], f3 + j3 * ld[2], o0:o0 + og] = res[row]
+
+
+# --- linear algebra ------------------------------------------------------------------------
+# numba's np.linalg calls the same LAPACK routines as NumPy's (potrf, syevd,
+# gesdd, geqrf+orgqr); a matrix on which one fails (numba raises LinAlgError,
+# also for infs and NaNs in the input) gets NaNs, as the eager impls give.
+
+@_jit
+def cholesky_batched(x):
+    """Lower Cholesky factors of ``x`` ``(B, n, n)`` (its lower triangle is
+    read); NaN on and below the diagonal where a matrix is not positive definite."""
+    out = np.zeros_like(x)
+    n = x.shape[1]
+    for b in range(x.shape[0]):
+        try:
+            out[b] = np.linalg.cholesky(x[b])
+        except Exception:  # noqa: BLE001  (numba catches only Exception)
+            for i in range(n):
+                for j in range(i + 1):
+                    out[b, i, j] = np.nan
+    return out
+
+
+@_jit
+def triangular_solve_left(a, rhs, lower, transpose_a, unit_diagonal):
+    """``x`` with ``op(a) @ x = rhs`` for ``a`` ``(B, m, m)`` triangular and
+    ``rhs`` ``(B, m, n)``; ``op(a) = a.T`` when ``transpose_a``. Only the
+    triangle named by ``lower`` is read (not the diagonal when
+    ``unit_diagonal``). Substitution row by row, each row update a
+    contiguous loop over the ``n`` columns. No singularity check (a zero
+    pivot gives inf/NaN, as BLAS trsm)."""
+    batch, m, n = rhs.shape
+    x = np.empty_like(rhs)
+    forward = lower != transpose_a  # op(a) is lower triangular
+    for b in range(batch):
+        for step in range(m):
+            i = step if forward else m - 1 - step
+            x[b, i, :] = rhs[b, i, :]
+            first, last = (0, i) if forward else (i + 1, m)
+            for j in range(first, last):
+                t = a[b, j, i] if transpose_a else a[b, i, j]
+                for c in range(n):
+                    x[b, i, c] -= t * x[b, j, c]
+            if not unit_diagonal:
+                d = a[b, i, i]
+                for c in range(n):
+                    x[b, i, c] /= d
+    return x
+
+
+@_jit
+def lu_batched(x):
+    """LU with partial pivoting of ``x`` ``(B, m, n)``, as LAPACK getrf:
+    ``(lu, pivots (B, min(m, n)), permutation (B, m))``, int32 indices, the
+    first largest magnitude as pivot; a zero pivot column is left as is."""
+    batch, m, n = x.shape
+    k = min(m, n)
+    lu = x.copy()
+    pivots = np.empty((batch, k), np.int32)
+    perm = np.empty((batch, m), np.int32)
+    for b in range(batch):
+        a = lu[b]
+        for i in range(m):
+            perm[b, i] = i
+        for j in range(k):
+            p, best = j, abs(a[j, j])
+            for r in range(j + 1, m):
+                if abs(a[r, j]) > best:
+                    p, best = r, abs(a[r, j])
+            pivots[b, j] = p
+            if p != j:
+                for c in range(n):
+                    a[j, c], a[p, c] = a[p, c], a[j, c]
+                perm[b, j], perm[b, p] = perm[b, p], perm[b, j]
+            if a[j, j] != 0:
+                for r in range(j + 1, m):
+                    a[r, j] /= a[j, j]
+            for r in range(j + 1, m):
+                f = a[r, j]
+                for c in range(j + 1, n):
+                    a[r, c] -= f * a[j, c]
+    return lu, pivots, perm
+
+
+@_jit
+def qr_batched(x, full_matrices):
+    """``(q, r)`` of ``x`` ``(B, m, n)``: ``q`` ``(B, m, m)`` and ``r`` ``(B,
+    m, n)`` when ``full_matrices``, else ``(B, m, k)`` and ``(B, k, n)``.
+    numba's qr is the reduced one; the complete ``q`` of a tall matrix is the
+    reduced ``q`` of ``[x | 0]`` (the zero columns get identity reflectors,
+    so the Householder vectors are those of ``x``)."""
+    batch, m, n = x.shape
+    k = m if full_matrices else min(m, n)
+    q = np.empty((batch, m, k), x.dtype)
+    r = np.empty((batch, k, n), x.dtype)
+    for b in range(batch):
+        if full_matrices and m > n:
+            wide = np.zeros((m, m), x.dtype)
+            wide[:, :n] = x[b]
+            qb, rb = np.linalg.qr(wide)
+            q[b] = qb
+            r[b] = rb[:, :n]
+        else:
+            qb, rb = np.linalg.qr(x[b])
+            q[b] = qb
+            r[b] = rb
+    return q, r
+
+
+@_jit
+def eigh_batched(x, lower):
+    """``(v (B, n, n), w (B, n))`` of symmetric ``x`` ``(B, n, n)``, eigenvalues
+    ascending; only the ``lower`` (else upper) triangle is read."""
+    batch, n, _ = x.shape
+    v = np.empty_like(x)
+    w = np.empty((batch, n), x.dtype)
+    for b in range(batch):
+        # numba's eigh reads the lower triangle: the upper one is a.T's lower.
+        a = x[b] if lower else np.ascontiguousarray(x[b].T)
+        try:
+            wb, vb = np.linalg.eigh(a)
+            w[b] = wb
+            v[b] = vb
+        except Exception:  # noqa: BLE001
+            w[b] = np.nan
+            v[b] = np.nan
+    return v, w
+
+
+@_jit
+def svd_batched(x, full_matrices):
+    """``(s (B, k), u, vt)`` of ``x`` ``(B, m, n)``, singular values descending;
+    ``u`` ``(B, m, m)`` and ``vt`` ``(B, n, n)`` when ``full_matrices``, else
+    ``(B, m, k)`` and ``(B, k, n)``."""
+    batch, m, n = x.shape
+    k = min(m, n)
+    cols, rows = (m, n) if full_matrices else (k, k)
+    s = np.empty((batch, k), x.dtype)
+    u = np.empty((batch, m, cols), x.dtype)
+    vt = np.empty((batch, rows, n), x.dtype)
+    for b in range(batch):
+        try:
+            ub, sb, vb = np.linalg.svd(x[b], full_matrices=full_matrices)
+            s[b] = sb
+            u[b] = ub
+            vt[b] = vb
+        except Exception:  # noqa: BLE001
+            s[b] = np.nan
+            u[b] = np.nan
+            vt[b] = np.nan
+    return s, u, vt

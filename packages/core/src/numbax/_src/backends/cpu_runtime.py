@@ -226,4 +226,6 @@ def refine_order(keys, order):
 
 
 # Convolution and linear-algebra kernels live in their own module.
-from .cpu_kernels import conv_direct, conv_gemm  # noqa: E402, F401
+from .cpu_kernels import (  # noqa: E402, F401
+    cholesky_batched, conv_direct, conv_gemm, eigh_batched, lu_batched, qr_batched, svd_batched,
+    triangular_solve_left)

@@ -678,3 +678,130 @@ def _triangular_solve_batch(args, dims, *, left_side, **params):
 triangular_solve_p.def_batch(_triangular_solve_batch)
 
 # --- end of batching rules ---
+
+
+# --- lowering (jit) ----------------------------------------------------------------------------
+# Each primitive calls one kernel of backends/cpu_kernels.py on the operand
+# viewed as a stack of matrices (B, m, n), which loops over the stack: numba's
+# np.linalg (the LAPACK routines NumPy's impls call: potrf, syevd, gesdd,
+# geqrf+orgqr) for cholesky, eigh, svd and qr; loops for triangular_solve and
+# lu (numba exposes no trsm/getrf). Empty matrices never reach LAPACK: their
+# results (identity bases, as the impls give) are printed directly.
+
+def _stack(ctx, v):
+    """``v`` ``(..., m, n)`` as a ``(B, m, n)`` array expression."""
+    *batch, m, n = v.aval.shape
+    return f"{ctx.read(v)}.reshape(({int(np.prod(batch))}, {m}, {n}))"
+
+
+def _define_stacked(ctx, out, expr, subset_axis=None, subset=None):
+    """Bind ``out`` to the stacked kernel result ``expr``, keeping ``subset``
+    ``(lo, hi)`` of axis ``subset_axis`` (of the stack) when given."""
+    if subset is not None:
+        index = ", ".join(f"{subset[0]}:{subset[1]}" if d == subset_axis else ":" for d in range(3))
+        expr = f"np.ascontiguousarray({expr}[{index}])"
+    ctx.define(out, f"{expr}.reshape({tuple(out.aval.shape) or (1,)})")
+
+
+def _define_eye(ctx, out):
+    """``out`` ``(..., r, c)``: identity matrices (ones on the main diagonal)."""
+    *batch, rows, cols = out.aval.shape
+    name = ctx.define(out, f"np.zeros({tuple(out.aval.shape)}, {ctx.dtype(out)})")
+    count = int(np.prod(batch))
+    if count and min(rows, cols):
+        flat = ctx.fresh("eye")
+        ctx.emit(f"{flat} = {name}.reshape(({count}, {rows}, {cols}))")
+        with ctx.loops((count, min(rows, cols)), parallel=False) as (b, i):
+            ctx.emit(f"{flat}[{b}, {i}, {i}] = 1")
+
+
+def _results(ctx, call, count):
+    names = [ctx.fresh("r") for _ in range(count)]
+    ctx.emit(f"{', '.join(names)}{',' if count == 1 else ''} = {call}")
+    return names
+
+
+def _cholesky_lower(ctx, eqn):
+    (x,), (out,) = eqn.invars, eqn.outvars
+    if 0 in x.aval.shape:
+        ctx.define(out, ctx.empty(out.aval))
+        return
+    _define_stacked(ctx, out, f"rt.cholesky_batched({_stack(ctx, x)})")
+
+
+def _triangular_solve_lower(ctx, eqn):
+    (a, b), (out,) = eqn.invars, eqn.outvars
+    p = eqn.params
+    if 0 in b.aval.shape:
+        ctx.define(out, ctx.empty(out.aval))
+        return
+    flags = f"{p['lower']}, {{}}, {p['unit_diagonal']}"
+    if p["left_side"]:
+        call = f"rt.triangular_solve_left({_stack(ctx, a)}, {_stack(ctx, b)}, {flags.format(p['transpose_a'])})"
+    else:
+        # x op(a) = b  <=>  op(a)^T x^T = b^T: a left solve with the transpose flag flipped.
+        rhs = f"np.ascontiguousarray({_stack(ctx, b)}.transpose((0, 2, 1)))"
+        solved = f"rt.triangular_solve_left({_stack(ctx, a)}, {rhs}, {flags.format(not p['transpose_a'])})"
+        call = f"np.ascontiguousarray({solved}.transpose((0, 2, 1)))"
+    _define_stacked(ctx, out, call)
+
+
+def _lu_lower(ctx, eqn):
+    # lu_batched needs no LAPACK, so empty matrices go through it too.
+    (x,), outs = eqn.invars, eqn.outvars
+    for out, name in zip(outs, _results(ctx, f"rt.lu_batched({_stack(ctx, x)})", 3)):
+        _define_stacked(ctx, out, name)
+
+
+def _qr_lower(ctx, eqn):
+    (x,), (q, r) = eqn.invars, eqn.outvars
+    if 0 in x.aval.shape:
+        _define_eye(ctx, q)
+        ctx.define(r, f"np.zeros({tuple(r.aval.shape)}, {ctx.dtype(r)})")
+        return
+    names = _results(ctx, f"rt.qr_batched({_stack(ctx, x)}, {eqn.params['full_matrices']})", 2)
+    for out, name in zip((q, r), names):
+        _define_stacked(ctx, out, name)
+
+
+def _eigh_lower(ctx, eqn):
+    (x,), (v, w) = eqn.invars, eqn.outvars
+    p = eqn.params
+    if 0 in x.aval.shape:
+        for out in (v, w):
+            ctx.define(out, ctx.empty(out.aval))
+        return
+    n = x.aval.shape[-1]
+    subset = p["subset_by_index"] if p["subset_by_index"] not in (None, (0, n)) else None
+    vs, ws = _results(ctx, f"rt.eigh_batched({_stack(ctx, x)}, {p['lower']})", 2)
+    _define_stacked(ctx, v, vs, 2, subset)
+    batch = int(np.prod(x.aval.shape[:-2]))
+    _define_stacked(ctx, w, f"{ws}.reshape(({batch}, 1, {n}))", 2, subset)
+
+
+def _svd_lower(ctx, eqn):
+    (x,), outs = eqn.invars, eqn.outvars
+    p = eqn.params
+    *batch, m, n = x.aval.shape
+    k = min(m, n)
+    if 0 in x.aval.shape:
+        ctx.define(outs[0], f"np.zeros({tuple(outs[0].aval.shape)}, {ctx.dtype(outs[0])})")
+        for out in outs[1:]:
+            _define_eye(ctx, out)
+        return
+    subset = p["subset_by_index"] if p["subset_by_index"] not in (None, (0, k)) else None
+    full = p["full_matrices"] and p["compute_uv"]
+    s, u, vt = _results(ctx, f"rt.svd_batched({_stack(ctx, x)}, {full})", 3)
+    count = int(np.prod(batch))
+    _define_stacked(ctx, outs[0], f"{s}.reshape(({count}, 1, {k}))", 2, subset)
+    if p["compute_uv"]:
+        _define_stacked(ctx, outs[1], u, 2, subset)
+        _define_stacked(ctx, outs[2], vt, 1, subset)
+
+
+cholesky_p.def_lowering(_cholesky_lower, "cpu")
+triangular_solve_p.def_lowering(_triangular_solve_lower, "cpu")
+lu_p.def_lowering(_lu_lower, "cpu")
+qr_p.def_lowering(_qr_lower, "cpu")
+eigh_p.def_lowering(_eigh_lower, "cpu")
+svd_p.def_lowering(_svd_lower, "cpu")
