@@ -16,6 +16,7 @@ import logging
 import os
 import time
 
+import numba
 import numpy as np
 
 from .. import core
@@ -578,6 +579,17 @@ class Executable:
         if self.compiled:
             return self.program(*self.extra_consts, *args)
         started = time.perf_counter()
+        # One specialization for every call: numba would compile the program
+        # again for each new mix of array layouts and read-only flags (a
+        # broadcast jnp.ones is a read-only strided view, a program output a
+        # writeable C array), each time costing the whole compile. Read-only
+        # 'A'-layout arrays accept them all; the program copies to contiguous
+        # buffers on entry where its loops need them.
+        signature = tuple(numba.types.Array(numba.from_dtype(a.dtype), a.ndim, "A", readonly=True)
+                          for a in (*self.extra_consts, *args))
+        if signature not in self.program.signatures:  # programs with the same source share a module
+            self.program.compile(signature)
+            self.program.disable_compile()
         out = self.program(*self.extra_consts, *args)
         self.compiled = True
         program_stats = self.program.stats
