@@ -76,11 +76,13 @@ def examples(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Run benchmarks/ and print figures against NumPy (and JAX with NUMBAX_BENCH_JAX=1)."""
-    session.install("packages/core")
-    with_jax = os.environ.get("NUMBAX_BENCH_JAX") == "1"
+    """Install every package and JAX (the reference of issue 6), then run benchmarks/ and
+    print figures against NumPy and JAX. NUMBAX_BENCH_JAX=0 skips installing JAX and
+    drops the JAX columns."""
+    session.install(*ALL_PACKAGES)
+    with_jax = os.environ.get("NUMBAX_BENCH_JAX") != "0"
     if with_jax:
         session.install("jax")
-    # A reused venv may still hold jax from an earlier NUMBAX_BENCH_JAX=1 run: say explicitly.
+    # A reused venv may still hold jax from an earlier run: say explicitly whether to use it.
     env = {"NUMBAX_BENCH_JAX": "1" if with_jax else "0"}
     session.run("python", "benchmarks/run.py", *session.posargs, env=env)

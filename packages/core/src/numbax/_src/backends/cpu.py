@@ -578,6 +578,7 @@ class Executable:
     def __call__(self, *args):
         if self.compiled:
             return self.program(*self.extra_consts, *args)
+        _limit_program_blas_threads()
         started = time.perf_counter()
         # One specialization for every call: numba would compile the program
         # again for each new mix of array layouts and read-only flags (a
@@ -601,6 +602,43 @@ class Executable:
             how = "loaded from numba's cache" if program_stats.cache_hits else "compiled"
             log.warning("jit(%s): %s in %.3f s (%s)", self.name, how, time.perf_counter() - started, self.path)
         return out
+
+
+_blas_limited = False
+
+
+def _limit_program_blas_threads():
+    """Make the BLAS that numba's ``np.dot`` calls (SciPy's OpenBLAS, bound
+    through scipy.linalg.cython_blas: a different library from NumPy's) use
+    ``$NUMBAX_BLAS_THREADS`` threads, default 1.
+
+    Why: an idle OpenBLAS worker spins for a long while before it sleeps, so
+    two OpenBLAS pools in one process (NumPy's, used by eager numbax and user
+    code, and SciPy's, used by jitted programs) take the cores from each other.
+    Measured on the 2-core machine, W4 of benchmarks/jit_workloads.py (an MLP
+    step, mostly GEMMs) took 87-356 ms right after NumPy GEMMs and 736 ms
+    interleaved with them, against 3-9 ms with one BLAS thread. Best effort:
+    where SciPy's OpenBLAS is not found (another BLAS), nothing changes."""
+    global _blas_limited
+    if _blas_limited:
+        return
+    _blas_limited = True
+    try:
+        threads = int(os.environ.get("NUMBAX_BLAS_THREADS", "1"))
+        import ctypes
+        import glob
+
+        import scipy
+        here = os.path.dirname(os.path.dirname(os.path.abspath(scipy.__file__)))
+        for path in glob.glob(os.path.join(here, "scipy.libs", "libscipy_openblas*")):
+            lib = ctypes.CDLL(path)
+            for name in ("scipy_openblas_set_num_threads", "openblas_set_num_threads"):
+                setter = getattr(lib, name, None)
+                if setter is not None:
+                    setter(threads)
+                    break
+    except (ImportError, OSError, ValueError):
+        pass
 
 
 def _version():

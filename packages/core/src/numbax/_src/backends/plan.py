@@ -102,9 +102,14 @@ def _live_eqns(jaxpr):
 def plan_jaxpr(jaxpr, backend):
     """The steps computing ``jaxpr``, in an order that respects dependencies.
 
-    Greedy and single pass: an elementwise equation joins the open loop when it
-    has the loop's shape. Scalar statements and kernels that do not read the
-    open loop's values are placed before it, so it stays open across them.
+    Greedy and single pass, with one open loop per output shape: an
+    elementwise equation joins the open loop of its shape (so the per-leaf
+    chains of a ``tree.map`` over leaves of different sizes each fuse into one
+    loop, however their equations interleave). A loop is closed (placed in the
+    step list) only when something outside it reads one of its values: a
+    kernel, an effect, or an equation of another shape. Scalar statements and
+    kernels that read no open loop are placed before the open loops, which is
+    valid because an open loop's inputs are all defined before it is placed.
     """
     eqns = _live_eqns(jaxpr)
     uses = {}
@@ -113,41 +118,50 @@ def plan_jaxpr(jaxpr, backend):
             if not isinstance(v, Literal):
                 uses.setdefault(v, set()).add(index)
     final = {v for v in jaxpr.outvars if not isinstance(v, Literal)}
-    steps, loop, in_loop, loop_eqn_ids = [], None, set(), set()
+    steps = []
+    open_loops = {}  # shape -> (FusedLoop, ids of its equations)
+    producer = {}  # var -> shape of the open loop computing it
 
-    def close():
-        nonlocal loop
-        if loop is not None:
-            for eqn in loop.eqns:
-                for v in eqn.outvars:
-                    if v in final or any(i not in loop_eqn_ids for i in uses.get(v, ())):
-                        loop.outputs.append(v)
-            steps.append(loop)
-        loop = None
-        in_loop.clear()
-        loop_eqn_ids.clear()
+    def close(shape):
+        loop, ids = open_loops.pop(shape)
+        for eqn in loop.eqns:
+            for v in eqn.outvars:
+                producer.pop(v, None)
+                if v in final or any(i not in ids for i in uses.get(v, ())):
+                    loop.outputs.append(v)
+        steps.append(loop)
+
+    def close_readers_of(eqn, keep=None):
+        """Close the open loops (other than ``keep``'s) that compute an input of ``eqn``."""
+        for v in eqn.invars:
+            if not isinstance(v, Literal) and v in producer and producer[v] != keep:
+                close(producer[v])
 
     for index, eqn in enumerate(eqns):
         rule = lowering_rule(eqn.primitive, backend)
-        reads_loop = any(not isinstance(v, Literal) and v in in_loop for v in eqn.invars)
         if isinstance(rule, Elementwise) and not eqn.primitive.multiple_results:
             shape = eqn.outvars[0].aval.shape
             if not shape:
-                if reads_loop:
-                    close()
+                close_readers_of(eqn)
                 steps.append(Scalar(eqn))
                 continue
-            if loop is None or loop.shape != shape:
-                close()
-                loop = FusedLoop(shape)
+            close_readers_of(eqn, keep=shape)
+            if shape not in open_loops:
+                open_loops[shape] = (FusedLoop(shape), set())
+            loop, ids = open_loops[shape]
             loop.eqns.append(eqn)
-            loop_eqn_ids.add(index)
-            in_loop.update(eqn.outvars)
+            ids.add(index)
+            for v in eqn.outvars:
+                producer[v] = shape
             continue
-        if reads_loop or eqn.primitive.name in ORDERED_EFFECTS:
-            close()
+        if eqn.primitive.name in ORDERED_EFFECTS:
+            for shape in list(open_loops):
+                close(shape)
+        else:
+            close_readers_of(eqn)
         steps.append(Kernel(eqn))
-    close()
+    for shape in list(open_loops):
+        close(shape)
     return steps
 
 

@@ -313,6 +313,46 @@ def _as_matrices(ctx, x, batch, rows, contract, compute, row_first):
     return f"{expr}.reshape({target})", False
 
 
+# Below this many multiply-adds per matrix product, a batched dot is a loop
+# nest rather than one BLAS call per batch element: a call costs ~1 us, while
+# numba runs a vectorized 16x16x16 product loop in about as long (the
+# per-example outer products of benchmarks/jit_workloads.py W6 are 16x1x16).
+SMALL_PRODUCT = 16 ** 3
+
+
+def _dot_loops(ctx, eqn, lfree, rfree, compute):
+    """Print dot_general as a loop nest over the operands as they are (no
+    transposed copies): output axes outermost (batch, lhs free), then the
+    contraction, then the rhs free axes innermost, accumulating into the
+    output so the inner loop runs along its last (contiguous) axis. Each
+    output element sums its products in contraction order."""
+    (lhs, rhs), (out,) = eqn.invars, eqn.outvars
+    (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
+    lshape, rshape = lhs.aval.shape, rhs.aval.shape
+    dtype = ctx.np_dtype(compute)
+    result = ctx.fresh("a")
+    ctx.emit(f"{result} = np.zeros({tuple(out.aval.shape) or (1,)}, {dtype})")
+    lead = [lshape[d] for d in lb] + [lshape[d] for d in lfree]
+    shape = lead + [lshape[d] for d in lc] + [rshape[d] for d in rfree]
+    work = math.prod(shape) if shape else 1
+    # the first loop may run in parallel only when it is an output axis (no two threads share a slot)
+    with ctx.loops(shape, parallel=None if lead else False, work=work) as names:
+        nb, nl, nc = len(lb), len(lfree), len(lc)
+        batch_i, lfree_i, contract_i, rfree_i = (names[:nb], names[nb:nb + nl], names[nb + nl:nb + nl + nc],
+                                                 names[nb + nl + nc:])
+        lidx, ridx = [None] * len(lshape), [None] * len(rshape)
+        for dims, index in ((lb, batch_i), (lfree, lfree_i), (lc, contract_i)):
+            for d, name in zip(dims, index):
+                lidx[d] = name
+        for dims, index in ((rb, batch_i), (rfree, rfree_i), (rc, contract_i)):
+            for d, name in zip(dims, index):
+                ridx[d] = name
+        slot = f"{result}[{', '.join(batch_i + lfree_i + rfree_i) or '0'}]"
+        a, b = ctx.element(lhs, lidx), ctx.element(rhs, ridx)
+        ctx.emit(f"{slot} = {dtype}({slot} + {dtype}({a}) * {dtype}({b}))")
+    ctx.define(out, f"{result}.reshape({tuple(out.aval.shape) or (1,)})")
+
+
 def _dot_general_lower(ctx, eqn):
     (lhs, rhs), (out,) = eqn.invars, eqn.outvars
     (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
@@ -323,11 +363,14 @@ def _dot_general_lower(ctx, eqn):
     m = math.prod(lhs.aval.shape[d] for d in lfree)
     k = math.prod(lhs.aval.shape[d] for d in lc)
     n = math.prod(rhs.aval.shape[d] for d in rfree)
+    blas = compute.kind == "f" and compute.itemsize >= 4 and k > 0
+    if not blas or (batch > 1 and m * n * k <= SMALL_PRODUCT):
+        _dot_loops(ctx, eqn, lfree, rfree, compute)
+        return
     a, a_swapped = _as_matrices(ctx, lhs, tuple(lb), lfree, tuple(lc), compute, True)
     b, b_swapped = _as_matrices(ctx, rhs, tuple(rb), rfree, tuple(rc), compute, False)
     result = ctx.fresh("a")
-    blas = compute.kind == "f" and compute.itemsize >= 4 and k > 0
-    if blas and batch == 1:
+    if batch == 1:
         a2 = a.rsplit(".reshape", 1)[0] if a_swapped else f"{a}[0]"
         b2 = b.rsplit(".reshape", 1)[0] if b_swapped else f"{b}[0]"
         ctx.emit(f"{result} = np.dot({a2}, {b2})")
@@ -339,17 +382,9 @@ def _dot_general_lower(ctx, eqn):
         la, rb_ = ctx.fresh("lhs"), ctx.fresh("rhs")
         ctx.emit(f"{la} = {a}")
         ctx.emit(f"{rb_} = {b}")
-        ctx.emit(f"{result} = np.zeros(({batch}, {m}, {n}), {ctx.np_dtype(compute)})")
-        with ctx.loops((batch,)) as (i,):
-            if blas:
-                ctx.emit(f"np.dot({la}[{i}], {rb_}[{i}], {result}[{i}])")
-            else:
-                with ctx.loops((m, n)) as (r, c):
-                    acc = ctx.fresh("acc")
-                    ctx.emit(f"{acc} = {ctx.np_dtype(compute)}(0)")
-                    ctx.emit(f"for kk in range({k}):")
-                    ctx.emit(f"    {acc} = {ctx.np_dtype(compute)}({acc} + {la}[{i}, {r}, kk] * {rb_}[{i}, kk, {c}])")
-                    ctx.emit(f"{result}[{i}, {r}, {c}] = {acc}")
+        ctx.emit(f"{result} = np.empty(({batch}, {m}, {n}), {ctx.np_dtype(compute)})")
+        with ctx.loops((batch,), parallel=False) as (i,):
+            ctx.emit(f"np.dot({la}[{i}], {rb_}[{i}], {result}[{i}])")
     ctx.define(out, f"{result}.reshape({tuple(out.aval.shape) or (1,)})")
 
 

@@ -1,0 +1,99 @@
+"""What the CPU backend generates for the performance-critical shapes of code:
+matmuls go to BLAS, elementwise chains are one loop over xmath's vectorizable
+kernels, column sums walk memory in order, and small loops stay serial.
+
+Most checks read ``jit(f).lower(*args).compile().source`` (rendering a program
+does not run numba); one program is compiled and checked against NumPy."""
+
+import re
+
+import numpy as np
+
+import numbax
+import numbax.numpy as xnp
+from numbax._src.backends import cpu
+from numbax._src.config import enable_x64
+
+
+def _body(fun, *args):
+    source = numbax.jit(fun).lower(*args).compile().source
+    return source.split("def program", 1)[1]
+
+
+def test_matmul_calls_blas_without_loops():
+    a, b = np.ones((16, 8), np.float32), np.ones((8, 4), np.float32)
+    body = _body(lambda a, b: a @ b, a, b)
+    assert "np.dot(" in body
+    assert not re.search(r"\bfor\b", body), body
+
+
+def test_elementwise_chain_is_one_loop_of_xmath_kernels():
+    x = np.ones((64, 32), np.float32)
+    body = _body(lambda x: xnp.sin(xnp.cos(x)) * xnp.tanh(x) + x * x, x)
+    assert len(re.findall(r"\bfor\b", body)) == 1, body
+    for kernel in ("xmath.sin_f32(", "xmath.cos_f32(", "xmath.tanh_f32("):
+        assert kernel in body
+    assert "math.sin(" not in body.replace("xmath.", "")
+    # float64 operands get the float64 kernels; erf keeps libm there (xmath's erf_f64 only wraps it).
+    with enable_x64():
+        body64 = _body(lambda x: (xnp.exp(x), numbax.lax.erf(x)), x.astype(np.float64))
+    assert "xmath.exp_f64(" in body64 and "math.erf(" in body64 and "xmath.erf_f64" not in body64
+
+
+def test_parallel_only_for_large_work():
+    x = np.ones((256, 512), np.float32)  # 128K elements of two additions/multiplications: serial
+    assert 256 * 512 * 2 < cpu.PARALLEL_THRESHOLD
+    assert "prange" not in _body(lambda x: x * 2.0 + 1.0, x)
+    # a transcendental weighs COSTLY_WEIGHT operations: the same size is parallel
+    assert 256 * 512 * (cpu.COSTLY_WEIGHT + 1) >= cpu.PARALLEL_THRESHOLD
+    assert "numba.prange" in _body(lambda x: xnp.tanh(x) + 1.0, x)
+
+
+def test_column_sum_walks_rows_and_matches_numpy():
+    x = np.random.default_rng(0).standard_normal((33, 17)).astype(np.float32)
+
+    def f(x):
+        return xnp.sum(x, axis=0), xnp.max(x, axis=0), xnp.sum(x, axis=1), xnp.sum(x)
+    body = _body(f, x)
+    # the column sum accumulates into its output with the contiguous axis innermost
+    assert re.search(r"(a\d+)\[(i\d+)\] = np\.float32\(\1\[\2\] \+ x0\[i\d+, \2\]\)", body), body
+    col_sum, col_max, row_sum, total = numbax.jit(f)(x)
+    np.testing.assert_allclose(np.asarray(col_sum), x.sum(axis=0), rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(np.asarray(col_max), x.max(axis=0))
+    np.testing.assert_allclose(np.asarray(row_sum), x.sum(axis=1), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(float(total), float(x.astype(np.float64).sum()), rtol=1e-5)
+
+
+def test_program_blas_is_limited_to_one_thread():
+    threadpoolctl = __import__("pytest").importorskip("threadpoolctl")
+    numbax.jit(lambda a: a @ a)(np.ones((4, 4), np.float32))
+    scipy_blas = [info for info in threadpoolctl.threadpool_info()
+                  if info["internal_api"] == "openblas" and "scipy.libs" in info["filepath"]]
+    if not scipy_blas:
+        __import__("pytest").skip("SciPy's OpenBLAS is not loaded here")
+    assert all(info["num_threads"] == 1 for info in scipy_blas), scipy_blas
+
+
+def test_small_batched_and_integer_dots_are_loops_matching_numpy():
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((5, 3, 4)).astype(np.float32)
+    b = rng.standard_normal((5, 6, 4)).astype(np.float32)
+    i, j = rng.integers(-50, 50, (3, 4)).astype(np.int32), rng.integers(-50, 50, (4, 2)).astype(np.int32)
+    v = rng.standard_normal(4).astype(np.float32)
+
+    def f(a, b, i, j, v):
+        return xnp.einsum("bij,bkj->bik", a, b), i @ j, a[0] @ v, v @ v
+    body = _body(f, a, b, i, j, v)
+    # the batched 3x4x6 products and the integer product are loops; the float matrix-vector one is BLAS
+    assert body.count("np.dot(") == 2, body
+    batched, ints, matvec, inner = numbax.jit(f)(a, b, i, j, v)
+    np.testing.assert_allclose(np.asarray(batched), np.einsum("bij,bkj->bik", a, b), rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(np.asarray(ints), i @ j)
+    np.testing.assert_allclose(np.asarray(matvec), a[0] @ v, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(float(inner), float(v @ v), rtol=1e-5)
+
+
+def test_large_batched_dot_calls_blas_per_batch():
+    a, b = np.ones((4, 32, 32), np.float32), np.ones((4, 32, 32), np.float32)
+    body = _body(lambda a, b: xnp.matmul(a, b), a, b)
+    assert re.search(r"np\.dot\(lhs\d+\[i\d+\], rhs\d+\[i\d+\], a\d+\[i\d+\]\)", body), body
