@@ -1,0 +1,247 @@
+"""Convolution, pooling and linear-algebra kernels under jit, composed with
+grad and vmap: each jitted program equals eager evaluation (whose gradients
+the op tables check against finite differences).
+
+numba compiles are slow (seconds per program on 2 cores), so each test
+batches many checks into ONE jitted program."""
+
+import numpy as np
+import pytest
+
+import numbax
+import numbax.numpy as jnp
+from numbax import lax
+from numbax.test_util import enable_x64
+
+NHWC = ("NHWC", "HWIO", "NHWC")
+
+
+def _rand(rng, *shape, dtype=np.float32):
+    return rng.uniform(-1, 1, shape).astype(dtype)
+
+
+def _conv_primitives(jaxpr):
+    """The params of every conv_general_dilated in ``jaxpr`` (sub-jaxprs included)."""
+    found = []
+    for eqn in jaxpr.eqns:
+        if eqn.primitive.name == "conv_general_dilated":
+            found.append(eqn.params)
+        for value in eqn.params.values():
+            inner = getattr(value, "jaxpr", None)
+            if inner is not None and hasattr(inner, "eqns"):
+                found += _conv_primitives(inner)
+    return found
+
+
+def _assert_trees_close(got, want, rtol, atol, what):
+    got_leaves, want_leaves = numbax.tree_util.tree_leaves(got), numbax.tree_util.tree_leaves(want)
+    assert len(got_leaves) == len(want_leaves)
+    for k, (g, w) in enumerate(zip(got_leaves, want_leaves)):
+        g, w = np.asarray(g), np.asarray(w)
+        assert g.shape == w.shape and g.dtype == w.dtype, f"{what}[{k}]: {g.dtype}{g.shape} vs {w.dtype}{w.shape}"
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, err_msg=f"{what}[{k}] under jit vs eager")
+
+
+# (name, conv function of (x, w), x shape, w shape, which vmaps to check)
+CONVS = [
+    ("NHWC SAME stride 2", lambda x, w: lax.conv_general_dilated(x, w, (2, 2), "SAME", dimension_numbers=NHWC),
+     (2, 7, 6, 3), (3, 3, 3, 4), ("both", "per-example grad")),
+    ("feature groups", lambda x, w: lax.conv_general_dilated(x, w, (1, 2), ((1, 0), (0, 1)), rhs_dilation=(2, 1),
+                                                             feature_group_count=2), (2, 4, 6, 5), (6, 2, 2, 2),
+     ("kernels",)),
+    ("batch groups", lambda x, w: lax.conv_general_dilated(x, w, (1, 1), "VALID", batch_group_count=2),
+     (4, 2, 4, 4), (6, 2, 2, 2), ("both",)),
+    ("conv_transpose", lambda x, w: lax.conv_transpose(x, w, (2, 2), "SAME"), (2, 3, 3, 2), (3, 3, 2, 3), ()),
+]
+
+
+def test_conv_grad_and_vmap_under_jit():
+    """jit(value_and_grad) of conv losses for every grouping (their
+    transposes are lhs-dilated, feature-group and batch-group convs) and
+    jit(vmap) with the examples folded into the batch, feature or group
+    axes, in one program."""
+    rng = np.random.default_rng(0)
+    args = []
+    for _, conv, x_shape, w_shape, _ in CONVS:
+        x, w = _rand(rng, *x_shape), _rand(rng, *w_shape)
+        ct = _rand(rng, *np.shape(conv(x, w)))
+        args.append((x, w, ct, np.stack([x, 2 * x]), np.stack([w, -w])))
+
+    def program(all_args):
+        outs = []
+        for (_, conv, _, _, vmaps), (x, w, ct, xs, ws) in zip(CONVS, all_args):
+            def loss(x, w, conv=conv, ct=ct):
+                return jnp.sum(conv(x, w) * ct)
+            outs.append(numbax.value_and_grad(loss, argnums=(0, 1))(x, w))
+            if "both" in vmaps:
+                outs.append(numbax.vmap(conv)(xs, ws))
+            if "kernels" in vmaps:
+                outs.append(numbax.vmap(conv, in_axes=(None, 0))(x, ws))
+            if "per-example grad" in vmaps:
+                outs.append(numbax.vmap(numbax.grad(loss, argnums=1), in_axes=(0, None))(xs, w))
+        return outs
+    jitted = numbax.jit(program)
+    got = jitted(args)
+    _assert_trees_close(got, program(args), 1e-5, 1e-5, "conv grad/vmap")
+    convs = _conv_primitives(jitted.trace(args).jaxpr.jaxpr)
+    assert any(max(p["lhs_dilation"]) > 1 for p in convs)
+    assert any(p["feature_group_count"] > 1 for p in convs)
+    assert any(p["batch_group_count"] > 1 for p in convs)
+
+
+# Pools of (N, H, W) images. Their gradients print a pad and a strided slice
+# per window tap, which numba compiles slowly: small windows keep the test short.
+
+def _max_pool(x):
+    return lax.reduce_window(x, -np.inf, lax.max, (1, 2, 2), (1, 2, 2), "VALID")
+
+
+def _avg_pool(x):
+    return lax.reduce_window(x, 0.0, lax.add, (1, 3, 3), (1, 2, 1), ((0, 0), (1, 1), (1, 1))) / 9.0
+
+
+def _min_pool_dilated(x):
+    return lax.reduce_window(x, np.inf, lax.min, (1, 2, 1), (1, 1, 2), ((0, 0), (1, 0), (0, 1)), (1, 2, 1),
+                             (1, 1, 1))
+
+
+POOLS = [_max_pool, _avg_pool, _min_pool_dilated]
+
+
+def _pool_loss(x, ct):
+    return sum(jnp.sum(pool(x) * c) for pool, c in zip(POOLS, ct))
+
+
+def _pool_inputs():
+    rng = np.random.default_rng(1)
+    x = rng.permutation(2 * 6 * 5).reshape(2, 6, 5).astype(np.float32) / 7.0  # distinct: one argmax
+    x[0, :2, :2] = 1.5  # ... except one window of ties: its first position takes the gradient
+    ct = [_rand(rng, *pool(x).shape) for pool in POOLS]
+    return x, ct
+
+
+def test_pooling_derivatives_under_jit():
+    """jit(grad) and jit(vmap) of max/avg/min pooling in one program (the
+    max/min gradients come from the windowed jvp rule, transposed); then
+    grad(jit(f)) and vmap(jit(f)), the other orders."""
+    x, ct = _pool_inputs()
+
+    def program(x, ct):
+        grad = numbax.grad(_pool_loss)(x, ct)
+        batched = numbax.vmap(_avg_pool)(jnp.stack([x, -x]))
+        int_pool = lax.reduce_window(x.astype(jnp.int32), -np.inf, lax.max, (1, 2, 2), (1, 1, 1), "SAME")
+        return grad, batched, int_pool
+    got = numbax.jit(program)(x, ct)
+    _assert_trees_close(got, program(x, ct), 1e-5, 1e-5, "pooling")
+
+    def max_pool_loss(x):
+        return jnp.sum(_max_pool(x) * ct[0])
+    _assert_trees_close(numbax.grad(numbax.jit(max_pool_loss))(x), numbax.grad(max_pool_loss)(x), 1e-6, 1e-6,
+                        "grad(jit(max_pool))")
+    _assert_trees_close(numbax.vmap(numbax.jit(_max_pool))(x[:, None]), numbax.vmap(_max_pool)(x[:, None]),
+                        0, 0, "vmap(jit(max_pool))")
+
+
+def _cnn_params(rng):
+    return {"w1": rng.normal(0, 0.5, (3, 3, 1, 4)).astype(np.float32), "b1": np.zeros(4, np.float32),
+            "w2": rng.normal(0, 0.3, (3, 3, 4, 8)).astype(np.float32), "b2": np.zeros(8, np.float32),
+            "w3": rng.normal(0, 0.1, (4 * 4 * 8, 10)).astype(np.float32), "b3": np.zeros(10, np.float32)}
+
+
+def _cnn_loss(params, x, labels):
+    """W7's CNN, small: conv3x3 SAME + relu, conv3x3 stride 2 + relu, dense,
+    softmax cross-entropy."""
+    h = lax.conv_general_dilated(x, params["w1"], (1, 1), "SAME", dimension_numbers=NHWC) + params["b1"]
+    h = lax.conv_general_dilated(jnp.maximum(h, 0), params["w2"], (2, 2), "SAME", dimension_numbers=NHWC)
+    h = jnp.maximum(h + params["b2"], 0).reshape(x.shape[0], -1)
+    logits = h @ params["w3"] + params["b3"]
+    logp = logits - numbax.nn.logsumexp(logits, axis=-1, keepdims=True)
+    return -jnp.mean(jnp.sum(logp * labels, axis=-1))
+
+
+def _cnn_step(params, x, labels):
+    loss, grads = numbax.value_and_grad(_cnn_loss)(params, x, labels)
+    return loss, numbax.tree_util.tree_map(lambda p, g: p - 0.2 * g, params, grads)
+
+
+def test_cnn_train_step_under_jit():
+    rng = np.random.default_rng(2)
+    params = _cnn_params(rng)
+    x = rng.uniform(0, 1, (6, 8, 8, 1)).astype(np.float32)
+    labels = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 6)]
+    step = numbax.jit(_cnn_step)
+    eager_params, jit_params, losses = params, params, []
+    for _ in range(3):
+        loss, jit_params = step(jit_params, x, labels)
+        eager_loss, eager_params = _cnn_step(eager_params, x, labels)
+        np.testing.assert_allclose(float(loss), float(eager_loss), rtol=1e-5)
+        losses.append(float(loss))
+    _assert_trees_close(jit_params, eager_params, 1e-4, 1e-6, "CNN params after 3 SGD steps")
+    assert losses[-1] < losses[0], losses
+    assert step.trace_count == 1
+
+
+def _sign_fixed(vectors, axis):
+    """Flip each vector (along ``axis``) so its largest-magnitude entry is
+    positive: LAPACK may choose either sign, so compare sign-invariantly."""
+    vectors = np.asarray(vectors)
+    index = np.expand_dims(np.argmax(np.abs(vectors), axis=axis), axis)
+    return vectors * np.sign(np.take_along_axis(vectors, index, axis))
+
+
+def test_linalg_float64_under_jit_equals_eager():
+    """Every linalg primitive in float64 (the op tables' jit column runs
+    float32) and a float64 conv, in one program; the raw factors compared
+    with eager, eigen/singular vectors and q's columns up to their signs."""
+    rng = np.random.default_rng(3)
+    with enable_x64(True):
+        a = rng.uniform(-1, 1, (2, 4, 4))
+        spd = a @ np.swapaxes(a, -1, -2) + 4 * np.eye(4)
+        tall = rng.uniform(-1, 1, (2, 5, 3))
+        b = rng.uniform(-1, 1, (2, 4, 3))
+        x, w = rng.uniform(-1, 1, (2, 5, 5, 3)), rng.uniform(-1, 1, (3, 3, 3, 2))
+
+        def program(a, spd, tall, b, x, w):
+            sym = a + jnp.swapaxes(a, -1, -2)
+            tri = a + 4 * jnp.eye(4)
+            return {
+                "cholesky": lax.linalg.cholesky(spd),
+                "solve_left_upper_t": lax.linalg.triangular_solve(tri, b, left_side=True, lower=False,
+                                                                  transpose_a=True),
+                "solve_right_lower_unit": lax.linalg.triangular_solve(tri, jnp.swapaxes(b, -1, -2), lower=True,
+                                                                      unit_diagonal=True),
+                "lu": lax.linalg.lu(tall),
+                "qr_complete": lax.linalg.qr(tall, full_matrices=True),
+                "qr_wide": lax.linalg.qr(jnp.swapaxes(tall, -1, -2), full_matrices=True),
+                # Not symmetric: only the upper triangle may be read.
+                "eigh_upper": lax.linalg.eigh(a, lower=False, symmetrize_input=False),
+                "eigh_subset": lax.linalg.eigh(sym, subset_by_index=(1, 3)),
+                "svd": lax.linalg.svd(tall, full_matrices=True),
+                "svd_values": lax.linalg.svd(tall, compute_uv=False),
+                "conv": lax.conv_general_dilated(x, w, (1, 2), "SAME", dimension_numbers=NHWC),
+            }
+        got = numbax.jit(program)(a, spd, tall, b, x, w)
+        want = program(a, spd, tall, b, x, w)
+    assert np.asarray(got["cholesky"]).dtype == np.float64
+    for key in ("cholesky", "solve_left_upper_t", "solve_right_lower_unit", "lu", "svd_values", "conv"):
+        _assert_trees_close(got[key], want[key], 1e-12, 1e-12, key)
+    for key, axis in (("qr_complete", -2), ("qr_wide", -2)):
+        # Flipping q's column j flips r's row j: compare q r's columns and r's rows sign-fixed.
+        (q, r), (q_eager, r_eager) = got[key], want[key]
+        np.testing.assert_allclose(_sign_fixed(q, axis), _sign_fixed(q_eager, axis), atol=1e-12)
+        np.testing.assert_allclose(_sign_fixed(r, -1), _sign_fixed(r_eager, -1), atol=1e-12)
+    for key in ("eigh_upper", "eigh_subset"):
+        (v, eigenvalues), (v_eager, eigenvalues_eager) = got[key], want[key]
+        np.testing.assert_allclose(eigenvalues, eigenvalues_eager, atol=1e-12)
+        np.testing.assert_allclose(_sign_fixed(v, -2), _sign_fixed(v_eager, -2), atol=1e-12)
+    (u, s, vh), (u_eager, s_eager, vh_eager) = got["svd"], want["svd"]
+    np.testing.assert_allclose(s, s_eager, atol=1e-12)
+    np.testing.assert_allclose(_sign_fixed(u[..., :3], -2), _sign_fixed(u_eager[..., :3], -2), atol=1e-12)
+    np.testing.assert_allclose(_sign_fixed(vh, -1), _sign_fixed(vh_eager, -1), atol=1e-12)
+
+
+def test_unsupported_conv_under_jit_names_the_primitive():
+    x, w = np.ones((1, 1, 2, 2, 2, 2), np.float32), np.ones((1, 1, 1, 1, 1, 1), np.float32)
+    fun = numbax.jit(lambda x, w: lax.conv_general_dilated(x, w, (1,) * 4, "VALID"))
+    with pytest.raises(NotImplementedError, match=r"conv_general_dilated with at most 3 spatial dimensions, got 4"):
+        fun(x, w)
