@@ -7,6 +7,8 @@ import pytest
 import numbax
 import numbax.numpy as jnp
 import numbax_optim as optim
+from tests.optim.test_alias import CASES as ALIAS_CASES
+from tests.optim.test_alias import leaves, make_tree
 
 pytestmark = pytest.mark.skipif(not hasattr(numbax, "jit"), reason="numbax.jit has not landed yet (issue 6)")
 
@@ -66,4 +68,28 @@ def test_multisteps_under_jit_matches_the_observed_numbers():
         u, state = step(jnp.asarray(g, jnp.float32), state)
         updates.append(float(u))
     assert updates == [0.0, 0.0, -3.0, 0.0]
+    assert step.trace_count == 1
+
+
+
+@pytest.mark.parametrize("case", ALIAS_CASES, ids=str)
+def test_every_alias_under_jit_matches_its_numpy_formula_without_retracing(case):
+    # Each alias of the table, stepped by its own small jitted program, against its
+    # independent NumPy formula at every step; one trace for all the steps.
+    rng = np.random.default_rng(0)
+    params = make_tree(rng)
+    grads_per_step = [make_tree(rng, 0.5) for _ in range(case.steps)]
+    expected = case.reference()([leaves(g) for g in grads_per_step], leaves(params))[0]
+    tx = case.make()
+
+    @numbax.jit
+    def step(params, state, grads):
+        updates, state = tx.update(grads, state, params)
+        return updates, optim.apply_updates(params, updates), state
+
+    state = tx.init(params)
+    for t, grads in enumerate(grads_per_step):
+        updates, params, state = step(params, state, grads)
+        for got, want in zip(leaves(updates), expected[t]):
+            np.testing.assert_allclose(got, want, rtol=case.rtol, atol=case.atol, err_msg=f"step {t + 1}")
     assert step.trace_count == 1
