@@ -11,7 +11,9 @@ import pytest
 import numbax
 import numbax.numpy as jnp
 from numbax import lax
-from numbax.test_util import enable_x64
+from numbax.test_util import _jit_cache_dir, enable_x64
+
+_jit_cache_dir()  # programs go to a per-session temporary cache, not the user's
 
 NHWC = ("NHWC", "HWIO", "NHWC")
 
@@ -59,19 +61,21 @@ CONVS = [
 
 def test_conv_grad_and_vmap_under_jit():
     """jit(value_and_grad) of conv losses for every grouping (their
-    transposes are lhs-dilated, feature-group and batch-group convs) and
+    transposes are lhs-dilated, feature-group and batch-group convs),
     jit(vmap) with the examples folded into the batch, feature or group
-    axes, in one program."""
+    axes, and an int32 conv (the loop-nest kernel, wrapping as the eager
+    integer matmul), in one program."""
     rng = np.random.default_rng(0)
-    args = []
+    int_args = (rng.integers(-9, 9, (2, 3, 7)).astype(np.int32), rng.integers(-9, 9, (4, 3, 3)).astype(np.int32))
+    args = [int_args]
     for _, conv, x_shape, w_shape, _ in CONVS:
         x, w = _rand(rng, *x_shape), _rand(rng, *w_shape)
         ct = _rand(rng, *np.shape(conv(x, w)))
         args.append((x, w, ct, np.stack([x, 2 * x]), np.stack([w, -w])))
 
     def program(all_args):
-        outs = []
-        for (_, conv, _, _, checks), (x, w, ct, xs, ws) in zip(CONVS, all_args):
+        outs = [lax.conv_general_dilated(*all_args[0], (2,), ((1, 2),), rhs_dilation=(2,))]
+        for (_, conv, _, _, checks), (x, w, ct, xs, ws) in zip(CONVS, all_args[1:]):
             def loss(x, w, conv=conv, ct=ct):
                 return jnp.sum(conv(x, w) * ct)
             if "grad" in checks:
@@ -222,11 +226,15 @@ def test_linalg_float64_under_jit_equals_eager():
                 "svd": lax.linalg.svd(tall, full_matrices=True),
                 "svd_values": lax.linalg.svd(tall, compute_uv=False),
                 "conv": lax.conv_general_dilated(x, w, (1, 2), "SAME", dimension_numbers=NHWC),
+                "conv_preferred_f64": lax.conv_general_dilated(x.astype(jnp.float32), w.astype(jnp.float32), (1, 1),
+                                                               "VALID", dimension_numbers=NHWC,
+                                                               preferred_element_type=jnp.float64),
             }
         got = numbax.jit(program)(a, spd, tall, b, x, w)
         want = program(a, spd, tall, b, x, w)
     assert np.asarray(got["cholesky"]).dtype == np.float64
-    for key in ("cholesky", "solve_left_upper_t", "solve_right_lower_unit", "lu", "svd_values", "conv"):
+    for key in ("cholesky", "solve_left_upper_t", "solve_right_lower_unit", "lu", "svd_values", "conv",
+                "conv_preferred_f64"):
         _assert_trees_close(got[key], want[key], 1e-12, 1e-12, key)
     for key, axis in (("qr_complete", -2), ("qr_wide", -2)):
         # Flipping q's column j flips r's row j: compare q r's columns and r's rows sign-fixed.
