@@ -139,3 +139,20 @@ def test_seeding_table(request, seed, x32_words, x64_words):
     assert tuple(np.asarray(random.key_data(random.key(seed))).tolist()) == x32_words
     request.getfixturevalue("x64")
     assert tuple(np.asarray(random.PRNGKey(seed)).tolist()) == x64_words
+
+
+
+# Under jit: one entry of each kind (numba compiles are slow, and a program's
+# compile time grows faster than its size, so each gets its own small program).
+JIT_NAMES = ["split_2x3", "fold_in_7", "random_bits_u8_8", "uniform_m2_3_8", "bernoulli_0.3_16",
+             "randint_8_0_100000", "normal_2x3", "truncated_normal_m1_2_8", "gumbel_8",
+             "categorical_logits4_8", "permutation_10"]
+
+
+@pytest.mark.parametrize("name", JIT_NAMES)
+def test_x32_vectors_under_jit(name):
+    import numbax
+    draw = numbax.jit(lambda k: _call(name, k))
+    assert_matches(draw(random.key(42)), VECTORS["x32"]["42"][name])
+    assert_matches(draw(random.key(42)), VECTORS["x32"]["42"][name])
+    assert draw.trace_count == 1
