@@ -199,7 +199,9 @@ def _sign_fixed(vectors, axis):
 def test_linalg_float64_under_jit_equals_eager():
     """Every linalg primitive in float64 (the op tables' jit column runs
     float32) and a float64 conv, in one program; the raw factors compared
-    with eager, eigen/singular vectors and q's columns up to their signs."""
+    with eager, eigen/singular vectors and q's columns up to their signs.
+    Failures give eager's NaNs (lower-triangle NaNs of a non-positive-definite
+    cholesky, all-NaN eigh/svd of a NaN matrix, inf/NaN of a singular solve)."""
     rng = np.random.default_rng(3)
     with enable_x64(True):
         a = rng.uniform(-1, 1, (2, 4, 4))
@@ -207,8 +209,9 @@ def test_linalg_float64_under_jit_equals_eager():
         tall = rng.uniform(-1, 1, (2, 5, 3))
         b = rng.uniform(-1, 1, (2, 4, 3))
         x, w = rng.uniform(-1, 1, (2, 5, 5, 3)), rng.uniform(-1, 1, (3, 3, 3, 2))
+        nan_matrix = np.stack([np.eye(3), np.full((3, 3), np.nan)])
 
-        def program(a, spd, tall, b, x, w):
+        def program(a, spd, tall, b, x, w, nan_matrix):
             sym = a + jnp.swapaxes(a, -1, -2)
             tri = a + 4 * jnp.eye(4)
             return {
@@ -229,12 +232,16 @@ def test_linalg_float64_under_jit_equals_eager():
                 "conv_preferred_f64": lax.conv_general_dilated(x.astype(jnp.float32), w.astype(jnp.float32), (1, 1),
                                                                "VALID", dimension_numbers=NHWC,
                                                                preferred_element_type=jnp.float64),
+                "failures": (lax.linalg.cholesky(-spd), lax.linalg.eigh(nan_matrix), lax.linalg.svd(nan_matrix),
+                             lax.linalg.triangular_solve(jnp.zeros((2, 4, 4)), b, left_side=True)),
             }
-        got = numbax.jit(program)(a, spd, tall, b, x, w)
-        want = program(a, spd, tall, b, x, w)
+        got = numbax.jit(program)(a, spd, tall, b, x, w, nan_matrix)
+        want = program(a, spd, tall, b, x, w, nan_matrix)
     assert np.asarray(got["cholesky"]).dtype == np.float64
+    cholesky_failed, _, (s_failed, _, _), _ = got["failures"]
+    assert np.isnan(np.asarray(cholesky_failed)[:, 3, :]).all() and np.isnan(np.asarray(s_failed)[1]).all()
     for key in ("cholesky", "solve_left_upper_t", "solve_right_lower_unit", "lu", "svd_values", "conv",
-                "conv_preferred_f64"):
+                "conv_preferred_f64", "failures"):
         _assert_trees_close(got[key], want[key], 1e-12, 1e-12, key)
     for key, axis in (("qr_complete", -2), ("qr_wide", -2)):
         # Flipping q's column j flips r's row j: compare q r's columns and r's rows sign-fixed.
