@@ -82,15 +82,16 @@ def test_small_batched_and_integer_dots_are_loops_matching_numpy():
     v = rng.standard_normal(4).astype(np.float32)
 
     def f(a, b, i, j, v):
-        return xnp.einsum("bij,bkj->bik", a, b), i @ j, a[0] @ v, v @ v
+        return xnp.einsum("bij,bkj->bik", a, b), i @ j, a[0] @ v, v @ v, xnp.einsum("bi,bj->bij", a[:, 0], b[:, 0])
     body = _body(f, a, b, i, j, v)
     # the batched 3x4x6 products and the integer product are loops; the float matrix-vector one is BLAS
     assert body.count("np.dot(") == 2, body
-    batched, ints, matvec, inner = numbax.jit(f)(a, b, i, j, v)
+    batched, ints, matvec, inner, outer = numbax.jit(f)(a, b, i, j, v)
     np.testing.assert_allclose(np.asarray(batched), np.einsum("bij,bkj->bik", a, b), rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(np.asarray(ints), i @ j)
     np.testing.assert_allclose(np.asarray(matvec), a[0] @ v, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(float(inner), float(v @ v), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(outer), np.einsum("bi,bj->bij", a[:, 0], b[:, 0]), rtol=1e-6)
 
 
 def test_large_batched_dot_calls_blas_per_batch():

@@ -331,7 +331,8 @@ def _dot_loops(ctx, eqn, lfree, rfree, compute):
     lshape, rshape = lhs.aval.shape, rhs.aval.shape
     dtype = ctx.np_dtype(compute)
     result = ctx.fresh("a")
-    ctx.emit(f"{result} = np.zeros({tuple(out.aval.shape) or (1,)}, {dtype})")
+    # without a contraction each output is one product (an outer product): no zero fill, no accumulation
+    ctx.emit(f"{result} = np.{'zeros' if lc else 'empty'}({tuple(out.aval.shape) or (1,)}, {dtype})")
     lead = [lshape[d] for d in lb] + [lshape[d] for d in lfree]
     shape = lead + [lshape[d] for d in lc] + [rshape[d] for d in rfree]
     work = math.prod(shape) if shape else 1
@@ -349,7 +350,10 @@ def _dot_loops(ctx, eqn, lfree, rfree, compute):
                 ridx[d] = name
         slot = f"{result}[{', '.join(batch_i + lfree_i + rfree_i) or '0'}]"
         a, b = ctx.element(lhs, lidx), ctx.element(rhs, ridx)
-        ctx.emit(f"{slot} = {dtype}({slot} + {dtype}({a}) * {dtype}({b}))")
+        if lc:
+            ctx.emit(f"{slot} = {dtype}({slot} + {dtype}({a}) * {dtype}({b}))")
+        else:
+            ctx.emit(f"{slot} = {dtype}({dtype}({a}) * {dtype}({b}))")
     ctx.define(out, f"{result}.reshape({tuple(out.aval.shape) or (1,)})")
 
 
