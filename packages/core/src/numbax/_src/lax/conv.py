@@ -900,11 +900,18 @@ def _reduce_window_lowering(kind):
             for axis, (o, size, window, stride, (lo, _), base, dil, out_size) in enumerate(zip(
                     index, x.aval.shape, p["window_dimensions"], p["window_strides"], p["padding"],
                     p["base_dilation"], p["window_dilation"], out.aval.shape)):
-                tap, q = ctx.fresh("k"), ctx.fresh("q")
-                ctx.emit(f"for {tap} in range({window}):")
-                ctx.depth += 1
-                ctx.emit(f"{q} = {o} * {stride} + {tap} * {dil} - {lo}")
+                q = ctx.fresh("q")
                 highest = (out_size - 1) * stride + (window - 1) * dil - lo
+                terms = [f"{o} * {stride}" if stride != 1 else o]
+                # A window of 1 needs no loop, unless a tap may be skipped (``continue``).
+                if window > 1 or lo > 0 or base > 1 or highest >= size:
+                    tap = ctx.fresh("k")
+                    ctx.emit(f"for {tap} in range({window}):")
+                    ctx.depth += 1
+                    terms.append(f"{tap} * {dil}" if dil != 1 else tap)
+                if lo:
+                    terms.append(str(-lo))
+                ctx.emit(f"{q} = {' + '.join(terms).replace('+ -', '- ')}")
                 checks = [f"{q} < 0"] if lo > 0 else []
                 if base > 1:
                     ctx.emit(f"if {' or '.join(checks + [f'{q} % {base} != 0'])}:")

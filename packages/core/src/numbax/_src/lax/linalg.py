@@ -740,8 +740,10 @@ def _triangular_solve_lower(ctx, eqn):
         call = f"rt.triangular_solve_left({_stack(ctx, a)}, {_stack(ctx, b)}, {flags.format(p['transpose_a'])})"
     else:
         # x op(a) = b  <=>  op(a)^T x^T = b^T: a left solve with the transpose flag flipped.
-        rhs = f"np.ascontiguousarray({_stack(ctx, b)}.transpose((0, 2, 1)))"
-        solved = f"rt.triangular_solve_left({_stack(ctx, a)}, {rhs}, {flags.format(not p['transpose_a'])})"
+        rhs, solved = ctx.fresh("bt"), ctx.fresh("xt")
+        ctx.emit(f"{rhs} = np.ascontiguousarray({_stack(ctx, b)}.transpose((0, 2, 1)))")
+        ctx.emit(f"{solved} = rt.triangular_solve_left({_stack(ctx, a)}, {rhs}, "
+                 f"{flags.format(not p['transpose_a'])})")
         call = f"np.ascontiguousarray({solved}.transpose((0, 2, 1)))"
     _define_stacked(ctx, out, call)
 
