@@ -10,6 +10,7 @@ import pytest
 
 import numbax
 import numbax.numpy as jnp
+from numbax import lax
 
 F32 = np.float32
 
@@ -74,6 +75,23 @@ def test_debug_print_under_grad_prints_primals_once(capsys):
     g2 = numbax.grad(numbax.jit(loss))(x)  # the tangent program does not print again
     assert lines(capsys) == ["x=[0.5 1. ]"]
     np.testing.assert_allclose(np.asarray(g2), np.cos([0.5, 1.0]), rtol=1e-6)
+
+
+def test_debug_print_in_loop_bodies_under_derivatives_prints_each_step_once(capsys):
+    def loss(w):
+        def step(h, x):
+            numbax.debug.print("h={h:.2f}", h=h)
+            h = lax.cond(x > 0, lambda h: jnp.tanh(w * h + x), lambda h: h * w, h)
+            return h, None
+        h = lax.scan(step, jnp.float32(0.5), jnp.array([1.0, -1.0, 2.0]))[0]
+        return numbax.checkpoint(lambda h: h * 2.0)(h)
+    expected_states, h = [], 0.5
+    for x in (1.0, -1.0, 2.0):
+        expected_states.append(f"h={h:.2f}")
+        h = np.tanh(0.7 * h + x) if x > 0 else h * 0.7
+    for transform in (numbax.grad, numbax.jacfwd, lambda f: numbax.jit(numbax.grad(f))):
+        transform(loss)(jnp.float32(0.7))
+        assert lines(capsys) == expected_states
 
 
 def test_debug_print_rejects_a_non_string_format():

@@ -181,6 +181,7 @@ def _lower_host_call(ctx, eqn, key):
 # --- debug_callback ----------------------------------------------------------------------
 
 debug_callback_p = Primitive("debug_callback", multiple_results=True)
+debug_callback_p.is_debug_effect = True
 
 
 def _debug_impl(*args, callback, batch_shape):

@@ -107,6 +107,9 @@ class Primitive:
         self.collective_batch_rule = None  # rule(trace, args, dims) for named-axis collectives
         self.lowerings = {}
         self.eager_fast_path = None
+        # A print-like effect with no outputs (debug.print): dropped from code
+        # that recomputes primal values (tangent bodies), so it runs once.
+        self.is_debug_effect = False
 
     def __repr__(self):
         return self.name

@@ -13,7 +13,7 @@ from . import core
 from .api_util import flatten_fun
 from .core import Primitive
 from .interpreters.jvp import Zero, instantiate, tangent_aval
-from .interpreters.partial_eval import aval_of_argument, closure_convert
+from .interpreters.partial_eval import aval_of_argument, closure_convert, drop_debug_effects
 from .interpreters.transpose import backward_pass, is_undefined_primal, UndefinedPrimal
 from .tree_util import tree_flatten, tree_unflatten
 
@@ -290,12 +290,13 @@ def _checkpoint_jvp(primals, tangents, *, call_jaxpr, prevent_cse, differentiate
                                     differentiated=differentiated)
     nonzero = [type(t) is not Zero for t in tangents]
     n = len(primals)
+    quiet = drop_debug_effects(call_jaxpr)  # the primal call above already printed
 
     def jvp_body(*primals_and_tangents):
         ps, ts = primals_and_tangents[:n], primals_and_tangents[n:]
         it = iter(ts)
         full_ts = [next(it) if nz else Zero(tangent_aval(core.get_aval(p))) for p, nz in zip(ps, nonzero)]
-        _, t_out = jvp_flat(lambda *a: core.eval_jaxpr(call_jaxpr.jaxpr, call_jaxpr.consts, *a), ps, full_ts)
+        _, t_out = jvp_flat(lambda *a: core.eval_jaxpr(quiet.jaxpr, quiet.consts, *a), ps, full_ts)
         return [instantiate(t) for t in t_out]
     nz_tangents = [t for t in tangents if type(t) is not Zero]
     in_avals = [core.get_aval(p) for p in primals] + [core.get_aval(t) for t in nz_tangents]

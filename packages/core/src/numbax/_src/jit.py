@@ -26,7 +26,7 @@ from . import core
 from .array import ArrayImpl, to_canonical_numpy
 from .config import config
 from .core import Primitive
-from .interpreters.partial_eval import aval_of_argument, closure_convert
+from .interpreters.partial_eval import aval_of_argument, closure_convert, drop_debug_effects
 from .tree_util import NAMESPACE, tree_flatten, tree_unflatten
 
 BACKEND = "cpu"
@@ -80,7 +80,7 @@ def _pjit_jvp(primals, tangents, *, jaxpr, name):
     n = len(primals)
     # The first program already printed (debug.print): the tangent program,
     # which recomputes the primal values, must not print them again.
-    quiet = _without_debug_prints(jaxpr.jaxpr)
+    quiet = drop_debug_effects(jaxpr.jaxpr)
 
     def jvp_body(*primals_and_tangents):
         ps, ts = primals_and_tangents[:n], iter(primals_and_tangents[n:])
@@ -92,15 +92,6 @@ def _pjit_jvp(primals, tangents, *, jaxpr, name):
     jvp_jaxpr, consts = closure_convert(jvp_body, in_avals, f"jvp(jit({name}))")
     tangents_out = pjit_p.bind(*consts, *primals, *live, jaxpr=jvp_jaxpr, name=f"jvp({name})")
     return primals_out, tangents_out
-
-
-def _without_debug_prints(jaxpr):
-    """``jaxpr`` without its top-level ``debug_callback`` equations (they have
-    no outputs, so nothing else changes)."""
-    eqns = [e for e in jaxpr.eqns if e.primitive.name != "debug_callback"]
-    if len(eqns) == len(jaxpr.eqns):
-        return jaxpr
-    return core.Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, eqns)
 
 
 def _pjit_transpose(cts, *args, jaxpr, name):

@@ -15,6 +15,7 @@ fusible; a function ``rule(ctx, eqn)`` is a kernel that emits its own code.
 """
 
 from ..core import DropVar, Literal
+from ..interpreters.partial_eval import has_debug_effects
 
 # Primitives whose calls have effects visible outside the program: they keep
 # their place in program order (nothing is hoisted across them).
@@ -92,7 +93,7 @@ def _live_eqns(jaxpr):
     live = {v for v in jaxpr.outvars if not isinstance(v, Literal)}
     kept = []
     for eqn in reversed(jaxpr.eqns):
-        if eqn.primitive.name in ORDERED_EFFECTS or any(
+        if eqn.primitive.name in ORDERED_EFFECTS or has_debug_effects(eqn) or any(
                 not isinstance(v, DropVar) and v in live for v in eqn.outvars):
             kept.append(eqn)
             live.update(v for v in eqn.invars if not isinstance(v, Literal))

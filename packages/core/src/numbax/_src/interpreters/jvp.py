@@ -177,9 +177,11 @@ def jvp_jaxpr(closed, nonzeros, instantiate_out):
     Returns ``(jvp_jaxpr, consts, out_nonzeros)``: ``jvp_jaxpr`` takes
     ``(*consts, *primals, *nonzero_tangents)`` and returns
     ``(*primal_outs, *nonzero_tangent_outs)``."""
-    from .partial_eval import closure_convert
+    from .partial_eval import closure_convert, drop_debug_effects
     n = len(nonzeros)
     out_nonzeros_box = []
+    # The primitive's primal bind already ran any debug.print of the body.
+    closed = drop_debug_effects(closed)
 
     def fun(*args):
         primals, live = list(args[:n]), iter(args[n:])

@@ -143,3 +143,46 @@ def dce_jaxpr(jaxpr, used_outputs):
     new = Jaxpr(jaxpr.constvars, [v for v, u in zip(jaxpr.invars, used_inputs) if u],
                 [v for v, used in zip(jaxpr.outvars, used_outputs) if used], kept[::-1])
     return new, used_inputs
+
+
+def drop_debug_effects(jaxpr):
+    """``jaxpr`` (a Jaxpr or ClosedJaxpr) without its debug effects (``debug.print``),
+    in sub-jaxprs too. They have no outputs, so nothing else changes; the code
+    that recomputes primal values for derivatives uses this so a print runs once."""
+    if isinstance(jaxpr, ClosedJaxpr):
+        inner = drop_debug_effects(jaxpr.jaxpr)
+        return jaxpr if inner is jaxpr.jaxpr else ClosedJaxpr(inner, jaxpr.consts)
+    eqns, changed = [], False
+    for eqn in jaxpr.eqns:
+        if eqn.primitive.is_debug_effect:
+            changed = True
+            continue
+        params = {k: _drop_in_param(v) for k, v in eqn.params.items()}
+        if any(params[k] is not v for k, v in eqn.params.items()):
+            changed = True
+            eqn = JaxprEqn(eqn.invars, eqn.outvars, eqn.primitive, params, eqn.source_info)
+        eqns.append(eqn)
+    return Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, eqns) if changed else jaxpr
+
+
+def _drop_in_param(value):
+    if isinstance(value, (Jaxpr, ClosedJaxpr)):
+        return drop_debug_effects(value)
+    if isinstance(value, tuple) and value and all(isinstance(v, (Jaxpr, ClosedJaxpr)) for v in value):
+        new = tuple(drop_debug_effects(v) for v in value)
+        return value if all(a is b for a, b in zip(new, value)) else new
+    return value
+
+
+def has_debug_effects(eqn):
+    """Whether the equation is a debug effect or carries one in a sub-jaxpr (a
+    print in a loop body): dead-code elimination must keep it."""
+    if eqn.primitive.is_debug_effect:
+        return True
+    for value in eqn.params.values():
+        for sub in (value if isinstance(value, tuple) else (value,)):
+            if isinstance(sub, (Jaxpr, ClosedJaxpr)):
+                jaxpr = sub.jaxpr if isinstance(sub, ClosedJaxpr) else sub
+                if any(has_debug_effects(e) for e in jaxpr.eqns):
+                    return True
+    return False
