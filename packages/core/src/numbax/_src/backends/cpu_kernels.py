@@ -21,6 +21,7 @@ import numba
 import numpy as np
 
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+_pjit = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
 
 
 # --- convolution -------------------------------------------------------------------------
@@ -39,20 +40,20 @@ def _source(p, k, stride, rd, low, ld, size):
     return i if i < size else -1
 
 
-@_jit
+@_pjit
 def conv_direct(x, w, out, strides, low, ld, rd, feature_groups, batch_groups):
     """``out`` = the convolution, as a loop nest (any dtype; accumulates in
     ``out``'s dtype); the innermost loop runs over contiguous output features.
 
-    Serial: a ``prange`` over the batch was 1.1-8x SLOWER than this loop on
-    the 2-core machine under the other agents' load (e.g. W7's first conv,
-    64x28x28x1 -> 32: 11.8 ms parallel, 2.6 ms serial)."""
+    Parallel over the output batch: about 2x faster than serial on the 2-core
+    machine when it is quiet (W7's conv2 input gradient: 11.9 vs 23.5 ms),
+    though slower when other processes hold the cores (load 5: 36 vs 30 ms)."""
     n_out, p1, p2, p3, o_total = out.shape
     k1, k2, k3, cg, _ = w.shape
     d1, d2, d3 = x.shape[1], x.shape[2], x.shape[3]
     groups = feature_groups * batch_groups
     og = o_total // groups
-    for n in range(n_out):
+    for n in numba.prange(n_out):
         acc = np.empty(og, out.dtype)
         for g in range(groups):
             xn = n + (g * n_out if batch_groups > 1 else 0)

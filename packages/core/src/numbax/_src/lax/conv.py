@@ -783,21 +783,24 @@ for _prim in (reduce_window_sum_p, reduce_window_max_p, reduce_window_min_p):
 # layout (backends/cpu_kernels.py: channels last, three spatial axes, fewer
 # axes padded with size-1 ones; NHWC/HWIO need no copy), converted to the
 # result dtype as the eager impl does, and one of two kernels runs. Best of
-# 7 on the 2-core machine under other agents' load (ms, float32):
+# 7, float32, in ms on the 2-core machine, quiet (load 1.6) and under other
+# agents' load (load 5; the loop nest then ran serially, numba's threads
+# only slowing it):
 #
-#   case (W7 = 64x28x28x1 -> conv3x3 32 SAME -> conv3x3 64 stride 2)  direct  im2col+GEMM
-#   W7 conv1 forward, 9 taps x 1 channel                                  2.6       8.0
-#   W7 conv2 forward, 9 taps x 32 channels, stride 2                     19.7      10.7
-#   W7 conv2 input gradient (lhs_dilation 2, 9 x 64)                     29.9      51.9
-#   W7 conv2 kernel gradient (196 taps x 64, rhs_dilation 2)             25.0      14.0
-#   W7 conv1 kernel gradient (784 taps x 64)                              1.4       0.9
-#   2x8x8x3 -> conv3x3 4 SAME (and its two gradients)                   0.011     0.007
+#   case (W7 = 64x28x28x1 -> conv3x3 32 SAME -> conv3x3 64 stride 2)  loop nest   im2col+GEMM
+#                                                                      quiet  load  quiet  load
+#   W7 conv1 forward, 9 taps x 1 channel                                1.4    2.6    1.9    8.0
+#   W7 conv2 forward, 9 taps x 32 channels, stride 2                    9.3   19.7    6.2   10.7
+#   W7 conv2 input gradient (lhs_dilation 2, 9 taps x 64)              11.9   29.9   11.7   51.9
+#   W7 conv2 kernel gradient (196 taps x 64, rhs_dilation 2)           10.2   25.0    5.9   14.0
+#   W7 conv1 kernel gradient (784 taps x 64)                            1.5    1.4    0.8    0.9
+#   2x8x8x3 -> conv3x3 4 SAME (and its two gradients)                 ~0.01  ~0.01  ~0.01  ~0.01
 #
 # im2col+GEMM wins once a window's contraction (taps x channels per group)
 # fills a GEMM's inner dimension; with few taps x channels the 9-wide GEMM
 # is memory bound and the gather costs more than the loop nest. Input
 # dilation (the input gradient of a strided conv) splits the GEMM into
-# small phase GEMMs: the loop nest, which skips the holes, wins.
+# small phase GEMMs: a tie when quiet, the loop nest far ahead under load.
 
 _GEMM_MIN_CONTRACTION = 32
 
