@@ -98,3 +98,24 @@ def test_large_batched_dot_calls_blas_per_batch():
     a, b = np.ones((4, 32, 32), np.float32), np.ones((4, 32, 32), np.float32)
     body = _body(lambda a, b: xnp.matmul(a, b), a, b)
     assert re.search(r"np\.dot\(lhs\d+\[i\d+\], rhs\d+\[i\d+\], a\d+\[i\d+\]\)", body), body
+
+
+def test_transposed_product_is_computed_transposed():
+    rng = np.random.default_rng(2)
+    x, g = rng.standard_normal((6, 5)).astype(np.float32), rng.standard_normal((6, 3)).astype(np.float32)
+    a, b = rng.standard_normal((2, 4, 3)).astype(np.float32), rng.standard_normal((2, 3, 5)).astype(np.float32)
+
+    def xtg(x, g):  # x.T @ g as reverse-mode matmul writes it: contract the batch axes
+        return numbax.lax.dot_general(x, g, (((0,), (0,)), ((), ())))
+
+    def f(x, g, a, b):
+        # a weight gradient's (x.T @ g).T, a batched product with its free axes swapped, and a
+        # product that is also used untransposed (not folded)
+        shared = xtg(x, g)
+        return xtg(x, g).T, xnp.swapaxes(xnp.matmul(a, b), 1, 2), shared.T + shared[0, 0]
+    body = _body(f, x, g, a, b)
+    assert body.count("transpose(") == 1, body  # only the shared product's
+    folded, batched, shared = numbax.jit(f)(x, g, a, b)
+    np.testing.assert_allclose(np.asarray(folded), (x.T @ g).T, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(batched), np.swapaxes(a @ b, 1, 2), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(shared), (x.T @ g).T + (x.T @ g)[0, 0], rtol=1e-5, atol=1e-6)

@@ -14,7 +14,7 @@ a string template (``"math.sin({0})"``) or an ``Elementwise`` makes it
 fusible; a function ``rule(ctx, eqn)`` is a kernel that emits its own code.
 """
 
-from ..core import DropVar, Literal
+from ..core import DropVar, JaxprEqn, Literal
 from ..interpreters.partial_eval import has_debug_effects
 
 # Primitives whose calls have effects visible outside the program: they keep
@@ -100,6 +100,46 @@ def _live_eqns(jaxpr):
     return kept[::-1]
 
 
+def _fold_transposed_dots(eqns, outvars):
+    """Replace ``transpose(dot_general(a, b))`` that swaps the free axes of
+    the product (keeping batch axes first) by ``dot_general(b, a)``, which
+    computes the transposed result directly: no product buffer and no strided
+    copy. Reverse-mode matmuls produce this pattern for every weight
+    gradient (``(x.T @ g).T``). Only when the product has no other use."""
+    uses = {}
+    for eqn in eqns:
+        for v in eqn.invars:
+            if not isinstance(v, Literal):
+                uses[v] = uses.get(v, 0) + 1
+    for v in outvars:
+        if not isinstance(v, Literal):
+            uses[v] = uses.get(v, 0) + 1
+    producer = {eqn.outvars[0]: k for k, eqn in enumerate(eqns) if eqn.primitive.name == "dot_general"}
+    replaced, dropped = {}, set()
+    for k, eqn in enumerate(eqns):
+        if eqn.primitive.name != "transpose" or isinstance(eqn.invars[0], Literal):
+            continue
+        product = eqn.invars[0]
+        d = producer.get(product)
+        if d is None or uses.get(product) != 1 or d in replaced:
+            continue
+        dot = eqns[d]
+        (lc, rc), (lb, rb) = dot.params["dimension_numbers"]
+        lhs, rhs = dot.invars
+        nb = len(lb)
+        nl = lhs.aval.ndim - len(lc) - nb
+        nr = rhs.aval.ndim - len(rc) - nb
+        swap = tuple(range(nb)) + tuple(range(nb + nl, nb + nl + nr)) + tuple(range(nb, nb + nl))
+        if tuple(eqn.params["permutation"]) != swap:
+            continue
+        params = dict(dot.params, dimension_numbers=((rc, lc), (rb, lb)))
+        replaced[d] = JaxprEqn([rhs, lhs], eqn.outvars, dot.primitive, params, dot.source_info)
+        dropped.add(k)
+    if not replaced:
+        return eqns
+    return [replaced.get(k, eqn) for k, eqn in enumerate(eqns) if k not in dropped]
+
+
 def plan_jaxpr(jaxpr, backend):
     """The steps computing ``jaxpr``, in an order that respects dependencies.
 
@@ -112,7 +152,7 @@ def plan_jaxpr(jaxpr, backend):
     kernels that read no open loop are placed before the open loops, which is
     valid because an open loop's inputs are all defined before it is placed.
     """
-    eqns = _live_eqns(jaxpr)
+    eqns = _fold_transposed_dots(_live_eqns(jaxpr), jaxpr.outvars)
     uses = {}
     for index, eqn in enumerate(eqns):
         for v in eqn.invars:
