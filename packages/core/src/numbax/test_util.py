@@ -393,11 +393,16 @@ def quiet(ref):
 
 
 # --- the jit column --------------------------------------------------------------------------
-# numba compiles cost ~0.3-3 s each, so the column compiles ONE program per
+# numba compiles cost ~0.3-3 s each, so the column compiles few programs per
 # table and x64 setting: every row at its first shape set and first dtype,
-# all computed by one jitted function. Each row's test then compares its
-# slice of that program's outputs with eager evaluation. The programs go to a
-# per-session temporary cache directory, so tests never touch the user's cache.
+# rows batched into jitted functions of about PROGRAM_EQNS equations (a
+# numba compile grows faster than the program: one program for a whole
+# table compiled several times slower than the same rows in chunks). Each
+# row's test then compares its slice of a program's outputs with eager
+# evaluation. The programs go to a per-session temporary cache directory, so
+# tests never touch the user's cache.
+
+PROGRAM_EQNS = 150
 
 def _jit_cache_dir():
     import os
@@ -439,7 +444,7 @@ class _JitTable:
             if not group:
                 continue
             with enable_x64(x64):
-                rows, args = [], []
+                rows, args, sizes = [], [], []
                 for case in group:
                     shapes, dtype = _jit_row(case)
                     row_args = [jnp.asarray(a) for a in make_args(case, shapes, dtype, seed=5)]
@@ -455,26 +460,50 @@ class _JitTable:
                         continue
                     rows.append(case)
                     args.append(row_args)
-
-                def program(all_args):
-                    return [case.fun(*a) for case, a in zip(rows, all_args)]
-                jitted = jit(program)
-                try:
-                    outs = jitted(args)
-                    again = jitted(args)
-                except Exception:  # noqa: BLE001  (find the row that breaks the batch)
-                    outs = again = None
-                for k, case in enumerate(rows):
-                    if outs is None:
-                        try:
-                            single = jit(case.fun)
-                            out, second = single(*args[k]), single(*args[k])
-                            self.results[id(case)] = ("ok", args[k], out, second, single.trace_count)
-                        except Exception as err:  # noqa: BLE001
-                            self.results[id(case)] = ("error", err)
-                        continue
-                    self.results[id(case)] = ("ok", args[k], outs[k], again[k], jitted.trace_count)
+                    sizes.append(_eqn_count(closed.jaxpr))
+                start = 0
+                while start < len(rows):  # chunks of about PROGRAM_EQNS equations
+                    stop, total = start, 0
+                    while stop < len(rows) and (stop == start or total + sizes[stop] <= PROGRAM_EQNS):
+                        total += sizes[stop]
+                        stop += 1
+                    self._run_program(rows[start:stop], args[start:stop])
+                    start = stop
         return self.results
+
+    def _run_program(self, rows, args):
+        from . import jit
+
+        def program(all_args):
+            return [case.fun(*a) for case, a in zip(rows, all_args)]
+        jitted = jit(program)
+        try:
+            outs = jitted(args)
+            again = jitted(args)
+        except Exception:  # noqa: BLE001  (find the row that breaks the batch)
+            outs = again = None
+        for k, case in enumerate(rows):
+            if outs is None:
+                try:
+                    single = jit(case.fun)
+                    out, second = single(*args[k]), single(*args[k])
+                    self.results[id(case)] = ("ok", args[k], out, second, single.trace_count)
+                except Exception as err:  # noqa: BLE001
+                    self.results[id(case)] = ("error", err)
+                continue
+            self.results[id(case)] = ("ok", args[k], outs[k], again[k], jitted.trace_count)
+
+
+def _eqn_count(jaxpr):
+    from ._src import core as _core
+    count = 0
+    for eqn in jaxpr.eqns:
+        count += 1
+        for value in eqn.params.values():
+            for sub in value if isinstance(value, tuple) else (value,):
+                if isinstance(sub, (_core.ClosedJaxpr, _core.Jaxpr)):
+                    count += _eqn_count(sub.jaxpr if isinstance(sub, _core.ClosedJaxpr) else sub)
+    return count
 
 
 def _check_lowerable(jaxpr, lowering_rule):
