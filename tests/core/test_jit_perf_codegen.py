@@ -11,6 +11,7 @@ import numpy as np
 
 import numbax
 import numbax.numpy as xnp
+from numbax import lax
 from numbax._src.backends import cpu
 from numbax._src.config import enable_x64
 
@@ -119,3 +120,24 @@ def test_transposed_product_is_computed_transposed():
     np.testing.assert_allclose(np.asarray(folded), (x.T @ g).T, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(np.asarray(batched), np.swapaxes(a @ b, 1, 2), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(np.asarray(shared), (x.T @ g).T + (x.T @ g)[0, 0], rtol=1e-5, atol=1e-6)
+
+
+def test_large_programs_compile_in_pieces_that_pass_values_between_them(monkeypatch):
+    from numbax._src.backends import chunks
+    monkeypatch.setattr(chunks, "CHUNK_EQNS", 4)
+
+    def f(x, y):
+        a = xnp.sin(x) * 2.0 + y
+        b = xnp.sum(a * a) + xnp.cos(y).mean()
+        c = lax.scan(lambda h, t: (xnp.tanh(h * b + t), h), x[0], y)[1]
+        return a, b, c, x, 3.0  # an input and a literal among the outputs
+    x = np.linspace(-1, 1, 6).astype(np.float32)
+    y = np.linspace(0, 2, 6).astype(np.float32)
+    jitted = numbax.jit(f)
+    compiled = jitted.lower(x, y).compile()
+    assert isinstance(compiled.executable, chunks.ChunkedExecutable)
+    assert len(compiled.executable.pieces) >= 3
+    for got, want in zip(jitted(x, y), f(xnp.asarray(x), xnp.asarray(y))):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=1e-6)
+    pieces = chunks.split_jaxpr(jitted.trace(x, y).jaxpr.jaxpr, 4)
+    assert sum(len(p.eqns) for p in pieces) == len(jitted.trace(x, y).jaxpr.jaxpr.eqns)

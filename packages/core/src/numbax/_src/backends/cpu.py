@@ -701,5 +701,10 @@ def _runtime_fingerprint():
 def compile_jaxpr(closed, name="program", donated=()):
     """An ``Executable`` for ``closed`` (a ClosedJaxpr whose consts are passed
     as leading arguments by the caller). ``donated``: indices of inputs whose
-    buffers the program may overwrite with outputs."""
+    buffers the program may overwrite with outputs. Large programs without
+    donation compile in pieces (``chunks.py``: numba compiles big functions
+    disproportionately slowly)."""
+    from .chunks import CHUNK_EQNS, ChunkedExecutable, count_eqns
+    if not donated and count_eqns(closed.jaxpr) > CHUNK_EQNS:
+        return ChunkedExecutable(closed, name, Executable)
     return Executable(closed, name, donated)
