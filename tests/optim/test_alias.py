@@ -174,19 +174,23 @@ def test_adafactor_factored_state_shapes():
     assert state.v["small"].shape == (4, 3) and state.v_row["small"].shape == (1,)
 
 
-VMAPPED = {
-    "sgd_momentum": lambda: optim.sgd(0.1, momentum=0.9),
-    "adam": lambda: optim.adam(0.05),
-    "adamw_mask": lambda: optim.adamw(0.05, weight_decay=0.1, mask={"b": True, "s": False, "w": True}),
-    "lamb": lambda: optim.lamb(0.05),
-    "clip_then_adam_schedule": lambda: optim.chain(optim.clip_by_global_norm(0.5),
-                                                   optim.adam(optim.linear_schedule(0.1, 0.0, 4))),
-    "novograd": lambda: optim.novograd(0.05),
-}
+def _vmapped():
+    # Every alias of the table and every transform and wrapper (test_transforms.TRANSFORMS).
+    from tests.optim.test_transforms import TRANSFORMS
+    table = {case.name: case.make for case in CASES}
+    table.update({f"transform:{name}": make for name, make in TRANSFORMS.items()})
+    table["clip_then_adam_schedule"] = lambda: optim.chain(optim.clip_by_global_norm(0.5),
+                                                           optim.adam(optim.linear_schedule(0.1, 0.0, 4)))
+    return table
+
+
+VMAPPED = _vmapped()
 
 
 @pytest.mark.parametrize("name", sorted(VMAPPED))
 def test_vmap_runs_a_batch_of_independent_optimizers(name, rng):
+    if name == "transform:add_noise":
+        pytest.importorskip("numbax_random", reason="add_noise draws its noise with numbax_random")
     tx = VMAPPED[name]()
     batch = 3
     params = [make_tree(rng) for _ in range(batch)]

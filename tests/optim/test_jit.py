@@ -9,6 +9,7 @@ import numbax.numpy as jnp
 import numbax_optim as optim
 from tests.optim.test_alias import CASES as ALIAS_CASES
 from tests.optim.test_alias import leaves, make_tree
+from tests.optim.test_transforms import TRANSFORMS
 
 pytestmark = pytest.mark.skipif(not hasattr(numbax, "jit"), reason="numbax.jit has not landed yet (issue 6)")
 
@@ -94,26 +95,6 @@ def test_every_alias_under_jit_matches_its_numpy_formula_without_retracing(case)
             np.testing.assert_allclose(got, want, rtol=case.rtol, atol=case.atol, err_msg=f"step {t + 1}")
     assert step.trace_count == 1
 
-
-TRANSFORMS = {
-    "scale": lambda: optim.scale(-0.5),
-    "clip": lambda: optim.clip(0.3),
-    "clip_by_global_norm": lambda: optim.clip_by_global_norm(0.5),
-    "clip_by_block_rms": lambda: optim.clip_by_block_rms(0.2),
-    "add_decayed_weights_schedule": lambda: optim.add_decayed_weights(optim.linear_schedule(0.1, 0.0, 3)),
-    "trace_nesterov": lambda: optim.trace(0.9, nesterov=True),
-    "ema_debias": lambda: optim.ema(0.8, debias=True),
-    "zero_nans": lambda: optim.zero_nans(),
-    "scale_by_schedule": lambda: optim.scale_by_schedule(optim.exponential_decay(1.0, 1, 0.5)),
-    "masked": lambda: optim.masked(optim.scale(3.0), {"b": True, "s": False, "w": True}),
-    "multi_transform": lambda: optim.multi_transform({"x": optim.sgd(0.1), "y": optim.adam(0.01)},
-                                                     {"b": "x", "s": "y", "w": "y"}),
-    "apply_if_finite": lambda: optim.apply_if_finite(optim.sgd(0.1), 2),
-    "multi_steps": lambda: optim.MultiSteps(optim.adam(0.01), every_k_schedule=2),
-    "inject_hyperparams": lambda: optim.inject_hyperparams(optim.adamw)(
-        learning_rate=optim.cosine_decay_schedule(0.1, 3), weight_decay=0.01),
-    "add_noise": lambda: optim.add_noise(0.01, 0.55, 0),
-}
 
 
 @pytest.mark.parametrize("name", sorted(TRANSFORMS))

@@ -359,3 +359,25 @@ def test_optimizer_step_under_grad():
     h = 1e-2
     numeric = (float(loss_after_step(jnp.asarray(0.3 + h))) - float(loss_after_step(jnp.asarray(0.3 - h)))) / (2 * h)
     np.testing.assert_allclose(slope, numeric, rtol=1e-3)
+
+
+# Every transform and wrapper, for the jit and vmap columns (test_jit.py, test_alias.py).
+TRANSFORMS = {
+    "scale": lambda: optim.scale(-0.5),
+    "clip": lambda: optim.clip(0.3),
+    "clip_by_global_norm": lambda: optim.clip_by_global_norm(0.5),
+    "clip_by_block_rms": lambda: optim.clip_by_block_rms(0.2),
+    "add_decayed_weights_schedule": lambda: optim.add_decayed_weights(optim.linear_schedule(0.1, 0.0, 3)),
+    "trace_nesterov": lambda: optim.trace(0.9, nesterov=True),
+    "ema_debias": lambda: optim.ema(0.8, debias=True),
+    "zero_nans": lambda: optim.zero_nans(),
+    "scale_by_schedule": lambda: optim.scale_by_schedule(optim.exponential_decay(1.0, 1, 0.5)),
+    "masked": lambda: optim.masked(optim.scale(3.0), {"b": True, "s": False, "w": True}),
+    "multi_transform": lambda: optim.multi_transform({"x": optim.sgd(0.1), "y": optim.adam(0.01)},
+                                                     {"b": "x", "s": "y", "w": "y"}),
+    "apply_if_finite": lambda: optim.apply_if_finite(optim.sgd(0.1), 2),
+    "multi_steps": lambda: optim.MultiSteps(optim.adam(0.01), every_k_schedule=2),
+    "inject_hyperparams": lambda: optim.inject_hyperparams(optim.adamw)(
+        learning_rate=optim.cosine_decay_schedule(0.1, 3), weight_decay=0.01),
+    "add_noise": lambda: optim.add_noise(0.01, 0.55, 0),
+}
