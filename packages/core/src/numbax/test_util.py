@@ -556,19 +556,23 @@ def jit_test(cases):
 
 # --- package READMEs ---------------------------------------------------------------------------
 
-def readme_test(test_file, package, optionflags=None, min_examples=1):
+def readme_test(test_file, package, optionflags=None, min_examples=1, requires=()):
     """A pytest test running the doctest examples of ``packages/<package>/README.md``
     of the source checkout that holds ``test_file`` (``tests/<pkg>/test_readme.py``):
     ``test_readme = readme_test(__file__, "core")``. Skipped, saying why, when the
-    README is not there (tests run from an installed copy)."""
+    README is not there (tests run from an installed copy) or a module named in
+    ``requires`` is not installed."""
     import doctest
+    import importlib.util
     import pathlib
 
     import pytest
     readme = pathlib.Path(test_file).resolve().parents[2] / "packages" / package / "README.md"
     flags = doctest.ELLIPSIS if optionflags is None else optionflags
+    missing = [name for name in requires if importlib.util.find_spec(name) is None]
 
     @pytest.mark.skipif(not readme.exists(), reason="run from a source checkout: the README is not installed")
+    @pytest.mark.skipif(bool(missing), reason=f"the README's examples need {', '.join(missing)}, not installed")
     def test():
         result = doctest.testfile(str(readme), module_relative=False, optionflags=flags)
         assert result.attempted >= min_examples
