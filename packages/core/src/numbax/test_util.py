@@ -433,6 +433,7 @@ class _JitTable:
     def run(self):
         from . import jit
         from . import numpy as jnp
+        from ._src.backends.chunks import count_eqns
         from ._src.backends.plan import lowering_rule
         from .errors import ConcretizationTypeError, TracerArrayConversionError
         if self.results is not None:
@@ -460,7 +461,7 @@ class _JitTable:
                         continue
                     rows.append(case)
                     args.append(row_args)
-                    sizes.append(_eqn_count(closed.jaxpr))
+                    sizes.append(count_eqns(closed.jaxpr))
                 start = 0
                 while start < len(rows):  # chunks of about PROGRAM_EQNS equations
                     stop, total = start, 0
@@ -492,18 +493,6 @@ class _JitTable:
                     self.results[id(case)] = ("error", err)
                 continue
             self.results[id(case)] = ("ok", args[k], outs[k], again[k], jitted.trace_count)
-
-
-def _eqn_count(jaxpr):
-    from ._src import core as _core
-    count = 0
-    for eqn in jaxpr.eqns:
-        count += 1
-        for value in eqn.params.values():
-            for sub in value if isinstance(value, tuple) else (value,):
-                if isinstance(sub, (_core.ClosedJaxpr, _core.Jaxpr)):
-                    count += _eqn_count(sub.jaxpr if isinstance(sub, _core.ClosedJaxpr) else sub)
-    return count
 
 
 def _check_lowerable(jaxpr, lowering_rule):

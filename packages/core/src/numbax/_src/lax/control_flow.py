@@ -369,6 +369,19 @@ def _trace_loop_body(name, body_flat, carry_avals, extra_avals, carry_tree):
     return jaxpr, consts, carry_avals
 
 
+def _carry_fixpoint(flags, step):
+    """The least superset of ``flags`` (one bool per carry: has a tangent, a batch
+    axis, is linear) that ``step(flags)`` (the body's outputs' flags; only the
+    first ``len(flags)`` count) leaves unchanged: a loop carry is X if its
+    initial value is or any iteration makes it so."""
+    flags = list(flags)
+    while True:
+        new = [a or b for a, b in zip(flags, step(flags))]
+        if new == flags:
+            return flags
+        flags = new
+
+
 def _cast_to(values, avals):
     from .elementwise import convert_element_type
     return [convert_element_type(v, a.dtype, weak_type=a.weak_type) for v, a in zip(values, avals)]
@@ -443,12 +456,7 @@ def _while_jvp(primals, tangents, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_
     bconst_t, init_t = tangents[cond_nconsts:nc], tangents[nc:]
     bconst_nz = [type(t) is not Zero for t in bconst_t]
     carry_nz = [type(t) is not Zero for t in init_t]
-    while True:  # which carries have tangents: a fixpoint over the body
-        out_nz = jvp_jaxpr(body_jaxpr, bconst_nz + carry_nz, carry_nz)[2]
-        new = [a or b for a, b in zip(carry_nz, out_nz)]
-        if new == carry_nz:
-            break
-        carry_nz = new
+    carry_nz = _carry_fixpoint(carry_nz, lambda nz: jvp_jaxpr(body_jaxpr, bconst_nz + nz, nz)[2])
     body, jconsts, _ = jvp_jaxpr(body_jaxpr, bconst_nz + carry_nz, carry_nz)
     # jvp_jaxpr's inputs are (jconsts, bconsts, carry, bconst tangents, carry tangents);
     # a while body takes its consts first, then the (primal, tangent) carry.
@@ -483,12 +491,7 @@ def _while_batch(args, dims, size, axis_name, *, cond_jaxpr, body_jaxpr, cond_nc
     cdims, bdims, idims = dims[:cond_nconsts], dims[cond_nconsts:nc], dims[nc:]
     cconst_b, bconst_b = [d is not not_mapped for d in cdims], [d is not not_mapped for d in bdims]
     carry_b = [d is not not_mapped for d in idims]
-    while True:
-        out_b = batch_jaxpr(body_jaxpr, size, bconst_b + carry_b, carry_b, axis_name)[2]
-        new = [a or b for a, b in zip(carry_b, out_b)]
-        if new == carry_b:
-            break
-        carry_b = new
+    carry_b = _carry_fixpoint(carry_b, lambda b: batch_jaxpr(body_jaxpr, size, bconst_b + b, b, axis_name)[2])
     pred_batched = batch_jaxpr(cond_jaxpr, size, cconst_b + carry_b, [False], axis_name)[2][0]
     if pred_batched:
         carry_b = [True] * len(init)
@@ -702,12 +705,7 @@ def _scan_jvp(primals, tangents, *, jaxpr, length, reverse, num_consts, num_carr
     carry_nz = [type(t) is not Zero for t in tangents[nc:nc + nk]]
     xs_nz = [type(t) is not Zero for t in tangents[nc + nk:]]
     n_y = len(jaxpr.out_avals) - nk
-    while True:  # which carries have tangents: a fixpoint over the body
-        out_nz = jvp_jaxpr(jaxpr, const_nz + carry_nz + xs_nz, carry_nz + [False] * n_y)[2]
-        new = [a or b for a, b in zip(carry_nz, out_nz[:nk])]
-        if new == carry_nz:
-            break
-        carry_nz = new
+    carry_nz = _carry_fixpoint(carry_nz, lambda nz: jvp_jaxpr(jaxpr, const_nz + nz + xs_nz, nz + [False] * n_y)[2])
     body, jconsts, out_nz = jvp_jaxpr(jaxpr, const_nz + carry_nz + xs_nz, carry_nz + [False] * n_y)
     y_nz = out_nz[nk:]
     # jvp_jaxpr takes (jconsts, consts, carry, xs, const_t, carry_t, xs_t); scan wants
@@ -745,12 +743,8 @@ def _scan_transpose(cts, *args, jaxpr, length, reverse, num_consts, num_carry, l
     lin = [is_undefined_primal(a) for a in args]
     # A carry is linear if its body output depends on a linear input, even when
     # its initial value is a known constant (a tangent carry starting at zeros).
-    while True:
-        deps = _depends_on(jaxpr.jaxpr, lin)[:nk]
-        new = lin[:nc] + [a or b for a, b in zip(lin[nc:nc + nk], deps)] + lin[nc + nk:]
-        if new == lin:
-            break
-        lin = new
+    k_lin = _carry_fixpoint(lin[nc:nc + nk], lambda k: _depends_on(jaxpr.jaxpr, lin[:nc] + k + lin[nc + nk:]))
+    lin = lin[:nc] + k_lin + lin[nc + nk:]
     c_lin, k_lin, x_lin = lin[:nc], lin[nc:nc + nk], lin[nc + nk:]
     args = [UndefinedPrimal(core.get_aval(a)) if ll and not is_undefined_primal(a) else a
             for a, ll in zip(args, lin)]
@@ -841,13 +835,8 @@ def _scan_batch(args, dims, size, axis_name, *, jaxpr, length, reverse, num_cons
     carry_b = [d is not not_mapped for d in dims[nc:nc + nk]]
     xs_b = [d is not not_mapped for d in dims[nc + nk:]]
     n_y = len(jaxpr.out_avals) - nk
-    while True:
-        out_b = batch_jaxpr(jaxpr, size, const_b + carry_b + xs_b, carry_b + [False] * n_y,
-                            axis_name)[2]
-        new = [a or b for a, b in zip(carry_b, out_b[:nk])]
-        if new == carry_b:
-            break
-        carry_b = new
+    carry_b = _carry_fixpoint(carry_b, lambda b: batch_jaxpr(jaxpr, size, const_b + b + xs_b, b + [False] * n_y,
+                                                             axis_name)[2])
     body, bconsts, out_b = batch_jaxpr(jaxpr, size, const_b + carry_b + xs_b, carry_b + [False] * n_y,
                                        axis_name)
     consts = _moved(args[:nc], dims[:nc], size, const_b)
