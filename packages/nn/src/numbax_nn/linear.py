@@ -127,6 +127,15 @@ class _ConvBase(Module):
     kernel_init: Callable = default_kernel_init
     bias_init: Callable = initializers.zeros
 
+    def _parameters(self, inputs, kernel_shape):
+        """``kernel`` (masked) and ``bias`` (or None), promoted with the inputs."""
+        kernel = self.param("kernel", self.kernel_init, kernel_shape, self.param_dtype)
+        if self.mask is not None:
+            kernel = kernel * self.mask
+        bias = (self.param("bias", self.bias_init, (self.features,), self.param_dtype)
+                if self.use_bias else None)
+        return promote_dtype(inputs, kernel, bias, dtype=self.dtype)
+
     def _prepare(self, inputs):
         kernel_size = (self.kernel_size,) if isinstance(self.kernel_size, int) else tuple(self.kernel_size)
         num_spatial = len(kernel_size)
@@ -141,7 +150,9 @@ class _ConvBase(Module):
         return inputs, kernel_size, num_spatial, unbatched, batch_shape
 
     @staticmethod
-    def _finish(y, unbatched, batch_shape):
+    def _finish(y, bias, unbatched, batch_shape):
+        if bias is not None:
+            y = y + bias
         y = jnp.reshape(y, tuple(batch_shape) + tuple(y.shape[1:]))
         return y[0] if unbatched else y
 
@@ -177,21 +188,14 @@ class Conv(_ConvBase):
         if in_features % self.feature_group_count:
             raise ValueError(f"{type(self).__name__}: input features {in_features} are not divisible "
                              f"by feature_group_count={self.feature_group_count}.")
-        kernel_shape = kernel_size + (in_features // self.feature_group_count, self.features)
-        kernel = self.param("kernel", self.kernel_init, kernel_shape, self.param_dtype)
-        if self.mask is not None:
-            kernel = kernel * self.mask
-        bias = (self.param("bias", self.bias_init, (self.features,), self.param_dtype)
-                if self.use_bias else None)
-        inputs, kernel, bias = promote_dtype(inputs, kernel, bias, dtype=self.dtype)
+        inputs, kernel, bias = self._parameters(
+            inputs, kernel_size + (in_features // self.feature_group_count, self.features))
         y = lax.conv_general_dilated(inputs, kernel, strides, padding, lhs_dilation=input_dilation,
                                      rhs_dilation=kernel_dilation,
                                      dimension_numbers=_conv_dimension_numbers(inputs.ndim),
                                      feature_group_count=self.feature_group_count,
                                      precision=self.precision)
-        if bias is not None:
-            y = y + bias
-        return self._finish(y, unbatched, batch_shape)
+        return self._finish(y, bias, unbatched, batch_shape)
 
 
 class ConvTranspose(_ConvBase):
@@ -214,19 +218,11 @@ class ConvTranspose(_ConvBase):
             raise NotImplementedError(f"ConvTranspose(padding={self.padding!r}) is not implemented in "
                                       "numbax_nn; use 'SAME', 'VALID' or explicit pairs.")
         padding = _explicit_padding(self.padding, num_spatial)
-        kernel_shape = kernel_size + (inputs.shape[-1], self.features)
-        kernel = self.param("kernel", self.kernel_init, kernel_shape, self.param_dtype)
-        if self.mask is not None:
-            kernel = kernel * self.mask
-        bias = (self.param("bias", self.bias_init, (self.features,), self.param_dtype)
-                if self.use_bias else None)
-        inputs, kernel, bias = promote_dtype(inputs, kernel, bias, dtype=self.dtype)
+        inputs, kernel, bias = self._parameters(inputs, kernel_size + (inputs.shape[-1], self.features))
         y = lax.conv_transpose(inputs, kernel, strides, padding, rhs_dilation=kernel_dilation,
                                dimension_numbers=_conv_dimension_numbers(inputs.ndim),
                                transpose_kernel=self.transpose_kernel, precision=self.precision)
-        if bias is not None:
-            y = y + bias
-        return self._finish(y, unbatched, batch_shape)
+        return self._finish(y, bias, unbatched, batch_shape)
 
 
 class Embed(Module):
