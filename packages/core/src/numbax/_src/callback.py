@@ -295,15 +295,22 @@ def _pure_impl(*args, callback, result_avals, vmap_method, batch_shape):
     return outs
 
 
-def _pure_abstract_eval(*avals, callback, result_avals, vmap_method, batch_shape):
+def _result_avals(*avals, result_avals, batch_shape, **_):
+    """pure_callback and numba_call: the declared results, with the batch shape vmap added."""
     return [ShapedArray(batch_shape + a.shape, a.dtype) for a in result_avals]
 
 
-def _pure_jvp(primals, tangents, *, callback, **_):
-    raise NotImplementedError(
-        f"Differentiation of pure_callback ({callback.__name__}) is not supported: numbax cannot see "
-        "inside the host function. Wrap the call in a numbax.custom_jvp or numbax.custom_vjp "
-        "function to give it a derivative (as in JAX).")
+def _no_derivative(what, fix):
+    def rule(primals, tangents, **params):
+        fn = params.get("callback") or params.get("kernel")
+        raise NotImplementedError(
+            f"Differentiation of {what} ({fn.__name__}) is not supported: numbax cannot see inside "
+            f"{fix}")
+    return rule
+
+
+_pure_jvp = _no_derivative("pure_callback", "the host function. Wrap the call in a numbax.custom_jvp or "
+                           "numbax.custom_vjp function to give it a derivative (as in JAX).")
 
 
 def _pure_batch(args, dims, *, callback, result_avals, vmap_method, batch_shape):
@@ -336,7 +343,7 @@ def _pure_lower(ctx, eqn):
 
 
 pure_callback_p.def_impl(_pure_impl)
-pure_callback_p.def_abstract_eval(_pure_abstract_eval)
+pure_callback_p.def_abstract_eval(_result_avals)
 pure_callback_p.def_jvp(_pure_jvp)
 pure_callback_p.def_batch(_pure_batch)
 pure_callback_p.def_lowering(_pure_lower, "cpu")
@@ -476,15 +483,9 @@ def _numba_impl(*args, kernel, result_avals, static_params, batch_shape):
     return outs
 
 
-def _numba_abstract_eval(*avals, kernel, result_avals, static_params, batch_shape):
-    return [ShapedArray(batch_shape + a.shape, a.dtype) for a in result_avals]
-
-
-def _numba_jvp(primals, tangents, *, kernel, **_):
-    raise NotImplementedError(
-        f"Differentiation of numba_call ({kernel.__name__}) is not supported: numbax cannot see inside "
-        "a numba kernel. Wrap the call in a numbax.custom_vjp (or custom_jvp) function whose backward "
-        "pass is written with numbax ops or another numba_call.")
+_numba_jvp = _no_derivative("numba_call", "a numba kernel. Wrap the call in a numbax.custom_vjp (or "
+                            "custom_jvp) function whose backward pass is written with numbax ops or another "
+                            "numba_call.")
 
 
 def _numba_batch(args, dims, *, kernel, result_avals, static_params, batch_shape):
@@ -532,7 +533,7 @@ def _numba_lower(ctx, eqn):
 
 
 numba_call_p.def_impl(_numba_impl)
-numba_call_p.def_abstract_eval(_numba_abstract_eval)
+numba_call_p.def_abstract_eval(_result_avals)
 numba_call_p.def_jvp(_numba_jvp)
 numba_call_p.def_batch(_numba_batch)
 numba_call_p.def_lowering(_numba_lower, "cpu")
