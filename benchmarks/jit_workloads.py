@@ -61,6 +61,19 @@ def _mlp(np_mod, sizes, batch, seed=0):
     return params, x, y
 
 
+def _cross_entropy(xnp, logits, y):
+    logp = logits - xnp.log(xnp.sum(xnp.exp(logits), axis=1, keepdims=True))
+    return -xnp.mean(xnp.sum(logp * y, axis=1))
+
+
+def _jitted_sgd_step(lib, tree_map, loss):
+    """``jit(step)``: value_and_grad of ``loss`` and a plain SGD update (lr 0.01)."""
+    def step(params, x, y):
+        value, grads = lib.value_and_grad(loss)(params, x, y)
+        return value, tree_map(lambda p, g: p - 0.01 * g, params, grads)
+    return lib.jit(step)
+
+
 def _train_step(lib, tree_map):
     xnp = lib.numpy
 
@@ -69,13 +82,8 @@ def _train_step(lib, tree_map):
         for layer in params[:-1]:
             h = xnp.tanh(h @ layer["w"] + layer["b"])
         logits = h @ params[-1]["w"] + params[-1]["b"]
-        logp = logits - xnp.log(xnp.sum(xnp.exp(logits), axis=1, keepdims=True))
-        return -xnp.mean(xnp.sum(logp * y, axis=1))
-
-    def step(params, x, y):
-        value, grads = lib.value_and_grad(loss)(params, x, y)
-        return value, tree_map(lambda p, g: p - 0.01 * g, params, grads)
-    return lib.jit(step)
+        return _cross_entropy(xnp, logits, y)
+    return _jitted_sgd_step(lib, tree_map, loss)
 
 
 def _train_step_numpy(params, x, y):
@@ -130,13 +138,8 @@ def _cnn_step(lib, tree_map):
         h = lax.conv_general_dilated(h, p["c2"], (2, 2), "SAME", dimension_numbers=dims) + p["b2"]
         h = xnp.maximum(h, 0.0).reshape((x.shape[0], -1))
         logits = h @ p["d"] + p["bd"]
-        logp = logits - xnp.log(xnp.sum(xnp.exp(logits), axis=1, keepdims=True))
-        return -xnp.mean(xnp.sum(logp * y, axis=1))
-
-    def step(p, x, y):
-        value, grads = lib.value_and_grad(loss)(p, x, y)
-        return value, tree_map(lambda a, g: a - 0.01 * g, p, grads)
-    return lib.jit(step)
+        return _cross_entropy(xnp, logits, y)
+    return _jitted_sgd_step(lib, tree_map, loss)
 
 
 # --- W8: RNN through scan ----------------------------------------------------------------
