@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import numbax
+from numbax._src.config import enable_x64
 import numbax.numpy as jnp
 from numbax import lax
 from numbax.test_util import _jit_cache_dir
@@ -54,6 +55,30 @@ def test_retrace_rules_weak_types_and_numpy_inputs():
     np.testing.assert_array_equal(np.asarray(out), [0.0, 2.0, 4.0, 6.0])
     weak = numbax.jit(lambda s: s * 2)(3.0)
     assert weak.weak_type and weak.dtype == np.float32 and float(weak) == 6.0
+
+
+def test_array_only_calls_key_on_dtype_shape_weak_type_and_x64():
+    # Calls whose arguments are all numbax arrays take a path without pytree
+    # flattening; it must still retrace for every change of signature.
+    f = numbax.jit(lambda x, y: x * 2 + y)
+    a = jnp.arange(3.0)
+    np.testing.assert_array_equal(np.asarray(f(a, a)), [0.0, 3.0, 6.0])
+    np.testing.assert_array_equal(np.asarray(f(a + 1, a)), [2.0, 5.0, 8.0])
+    assert f.trace_count == 1
+    ints = f(jnp.arange(3), jnp.arange(3))
+    assert ints.dtype == np.int32 and f.trace_count == 2
+    np.testing.assert_array_equal(np.asarray(ints), [0, 3, 6])
+    weak = f(jnp.asarray(1.0), jnp.asarray(2.0))  # weak scalars in, weak scalar out
+    assert f.trace_count == 3 and float(weak) == 4.0
+    with enable_x64():
+        wide = f(a, a)
+    assert f.trace_count == 4 and np.asarray(wide).dtype == np.float32
+    out = f(a, a)
+    assert f.trace_count == 4
+    assert out.dtype == np.float32 and not out.weak_type
+    f.clear_cache()
+    f(a, a)
+    assert f.trace_count == 5
 
 
 def test_pytrees_in_and_out():
