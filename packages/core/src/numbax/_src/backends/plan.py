@@ -14,7 +14,7 @@ a string template (``"math.sin({0})"``) or an ``Elementwise`` makes it
 fusible; a function ``rule(ctx, eqn)`` is a kernel that emits its own code.
 """
 
-from ..core import DropVar, JaxprEqn, Literal
+from ..core import DropVar, Jaxpr, JaxprEqn, Literal
 from ..interpreters.partial_eval import has_debug_effects
 
 # Primitives whose calls have effects visible outside the program: they keep
@@ -140,6 +140,110 @@ def _fold_transposed_dots(eqns, outvars):
     return [replaced.get(k, eqn) for k, eqn in enumerate(eqns) if k not in dropped]
 
 
+def _value_numbers(jaxpr):
+    """``{var: number}`` for the values of ``jaxpr`` such that two vars with the
+    same number hold the same value whatever the inputs: inputs are numbered by
+    position, equations by (primitive, params, operand numbers) (hash-consing,
+    so the keys stay small however deep the expressions nest)."""
+    table, numbers = {}, {}
+    for position, var in enumerate(jaxpr.invars):
+        numbers[var] = table.setdefault(("in", position), len(table))
+    for var in jaxpr.constvars:
+        numbers[var] = table.setdefault(("const", id(var)), len(table))
+    for eqn in jaxpr.eqns:
+        operands = tuple(("lit", repr(v.val), str(v.aval.dtype)) if isinstance(v, Literal) else numbers[v]
+                         for v in eqn.invars)
+        base = (eqn.primitive.name, repr(sorted(eqn.params.items())), operands)
+        for k, var in enumerate(eqn.outvars):
+            numbers[var] = table.setdefault((base, k), len(table))
+    return numbers
+
+
+def _merge_recomputed_scans(eqns, outvars):
+    """Drop a ``scan`` whose outputs a later scan over the same operands also
+    computes, moving that later scan up to its place. Reverse mode makes this
+    pattern: the primal scan runs once for the primal outputs and again,
+    stacking per-step values, for the backward pass (W8's RNN gradient ran its
+    forward GEMMs twice). Each output of the earlier scan must match one of the
+    later's by value number: carries by the update of the carry in the same
+    position (same initial value, same update, so equal at every step), ys by
+    their expression in the body."""
+    final = {v for v in outvars if not isinstance(v, Literal)}
+    scans = [k for k, eqn in enumerate(eqns) if eqn.primitive.name == "scan" and not has_debug_effects(eqn)]
+    replaced, dropped, renamed = {}, set(), {}
+    for a in scans:
+        # the program's outputs keep their vars: an earlier scan computing one stays
+        if a in dropped or a in replaced or any(v in final for v in eqns[a].outvars):
+            continue
+        first = eqns[a]
+        for b in scans:
+            later = eqns[b]
+            if b <= a or b in dropped or b in replaced or later.invars != first.invars:
+                continue
+            if any(later.params[p] != first.params[p] for p in ("length", "reverse", "num_consts", "num_carry")):
+                continue
+            mapping = _scan_output_match(first, later)
+            if mapping is None:
+                continue
+            replaced[a], dropped = later, dropped | {b}
+            renamed.update(mapping)
+            break
+    if not replaced:
+        return eqns
+    out = []
+    for k, eqn in enumerate(eqns):
+        if k in dropped:
+            continue
+        eqn = replaced.get(k, eqn)
+        if any(not isinstance(v, Literal) and v in renamed for v in eqn.invars):
+            invars = [renamed.get(v, v) if not isinstance(v, Literal) else v for v in eqn.invars]
+            eqn = JaxprEqn(invars, eqn.outvars, eqn.primitive, eqn.params, eqn.source_info)
+        out.append(eqn)
+    return out
+
+
+def _scan_output_match(first, later):
+    """``{output var of first: output var of later}`` covering every output of
+    ``first``, or None when one has no equal in ``later``."""
+    nk = first.params["num_carry"]
+    a_body, b_body = first.params["jaxpr"], later.params["jaxpr"]
+    if a_body.consts or b_body.consts:
+        return None
+    # Number both bodies in one table, later's body reading first's inputs.
+    b_names = dict(zip(b_body.jaxpr.invars, a_body.jaxpr.invars))
+    combined = _value_numbers(Jaxpr([], a_body.jaxpr.invars, [],
+                                    a_body.jaxpr.eqns + _renamed_eqns(b_body.jaxpr, b_names)))
+    a_out = [combined.get(v) if not isinstance(v, Literal) else None for v in a_body.jaxpr.outvars]
+    b_out = [combined.get(b_names.get(v, v)) if not isinstance(v, Literal) else None for v in b_body.jaxpr.outvars]
+    mapping = {}
+    for k, (var, number) in enumerate(zip(first.outvars, a_out)):
+        if number is None:
+            return None
+        if k < nk:
+            if b_out[k] != number:
+                return None
+            target = later.outvars[k]
+        else:
+            ys = [j for j in range(nk, len(b_out)) if b_out[j] == number]
+            if not ys:
+                return None
+            target = later.outvars[ys[0]]
+        if isinstance(target, DropVar):
+            return None
+        if not isinstance(var, DropVar):
+            mapping[var] = target
+    return mapping
+
+
+def _renamed_eqns(jaxpr, names):
+    """The equations of ``jaxpr`` reading ``names[v]`` for each renamed var."""
+    out = []
+    for eqn in jaxpr.eqns:
+        invars = [names.get(v, v) if not isinstance(v, Literal) else v for v in eqn.invars]
+        out.append(JaxprEqn(invars, eqn.outvars, eqn.primitive, eqn.params, eqn.source_info))
+    return out
+
+
 def plan_jaxpr(jaxpr, backend):
     """The steps computing ``jaxpr``, in an order that respects dependencies.
 
@@ -152,7 +256,7 @@ def plan_jaxpr(jaxpr, backend):
     kernels that read no open loop are placed before the open loops, which is
     valid because an open loop's inputs are all defined before it is placed.
     """
-    eqns = _fold_transposed_dots(_live_eqns(jaxpr), jaxpr.outvars)
+    eqns = _fold_transposed_dots(_merge_recomputed_scans(_live_eqns(jaxpr), jaxpr.outvars), jaxpr.outvars)
     uses = {}
     for index, eqn in enumerate(eqns):
         for v in eqn.invars:
