@@ -1,6 +1,7 @@
 """Shared timing and table printing for the benchmark modules."""
 
 import os
+import statistics
 import timeit
 
 REPEATS = 7
@@ -18,22 +19,30 @@ def jax_or_none():
     return jax
 
 
-def best_seconds(fn):
-    """Best per-call time of `fn` over REPEATS runs of timeit's auto-ranged loop."""
+def repeat_seconds(fn):
+    """Per-call seconds of `fn` in each of REPEATS runs of timeit's auto-ranged loop."""
     fn()  # warm up: first-call caches (dtype tables, JAX's op compilation) are not what we measure
     timer = timeit.Timer(fn)
     number, _ = timer.autorange()
-    return min(timer.repeat(repeat=REPEATS, number=number)) / number
+    return [t / number for t in timer.repeat(repeat=REPEATS, number=number)]
+
+
+def best_seconds(fn):
+    """Best per-call time of `fn` over REPEATS runs of timeit's auto-ranged loop."""
+    return min(repeat_seconds(fn))
 
 
 def print_table(title, cases, have_jax):
     """``cases``: (name, unit, {impl: fn}) with impls 'numpy', 'numbax', and
-    optionally 'jax' or others; ratios are to NumPy (and to JAX)."""
+    optionally 'jax' or others. Each cell is the median per-call time over the
+    repeats (the best in brackets); ratios are of medians, to NumPy (and to JAX)."""
     scale = {"us": 1e6, "ms": 1e3}
     note = "" if have_jax else " (no JAX column: JAX not importable, or NUMBAX_BENCH_JAX=0)"
-    print(f"{title}, best of {REPEATS} repeats per call{note}")
+    print(f"{title}, median (best) of {REPEATS} repeats per call{note}")
     for name, unit, fns in cases:
-        times = {impl: best_seconds(fn) for impl, fn in fns.items()}
-        cells = [f"{impl} {t * scale[unit]:.2f} {unit}" for impl, t in times.items()]
-        ratios = [f"numbax/{ref} {times['numbax'] / times[ref]:.3g}x" for ref in times if ref != "numbax"]
+        runs = {impl: repeat_seconds(fn) for impl, fn in fns.items()}
+        medians = {impl: statistics.median(t) for impl, t in runs.items()}
+        cells = [f"{impl} {medians[impl] * scale[unit]:.2f} ({min(t) * scale[unit]:.2f}) {unit}"
+                 for impl, t in runs.items()]
+        ratios = [f"numbax/{ref} {medians['numbax'] / medians[ref]:.3g}x" for ref in medians if ref != "numbax"]
         print(f"  {name}\n    " + "  ".join(cells) + "\n    " + "  ".join(ratios))
