@@ -141,3 +141,23 @@ def test_large_programs_compile_in_pieces_that_pass_values_between_them(monkeypa
         np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=1e-6)
     pieces = chunks.split_jaxpr(jitted.trace(x, y).jaxpr.jaxpr, 4)
     assert sum(len(p.eqns) for p in pieces) == len(jitted.trace(x, y).jaxpr.jaxpr.eqns)
+
+
+def test_scan_input_projection_is_one_product_before_the_loop():
+    rng = np.random.default_rng(0)
+    w, u = rng.standard_normal((8, 8)).astype(np.float32) * 0.3, rng.standard_normal((4, 8)).astype(np.float32)
+    xs = rng.standard_normal((5, 3, 4)).astype(np.float32)
+
+    def rnn(w, u, xs):
+        return lax.scan(lambda h, x: (xnp.tanh(h @ w + x @ u), h), xnp.zeros((3, 8), xnp.float32), xs)
+    body = _body(rnn, w, u, xs)
+    before, loop = body.split("for step", 1)
+    # x_t @ u reads no carry: one (5*3, 4) @ (4, 8) product before the loop; h @ w stays inside
+    assert before.count("np.dot(") == 1 and loop.count("np.dot(") == 1, body
+    h, hs = numbax.jit(rnn)(w, u, xs)
+    want, want_hs = np.zeros((3, 8), np.float32), []
+    for x in xs:
+        want_hs.append(want)
+        want = np.tanh(want @ w + x @ u)
+    np.testing.assert_allclose(h, want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(hs, np.stack(want_hs), rtol=1e-5, atol=1e-6)

@@ -892,6 +892,56 @@ def _scan_batch(args, dims, size, axis_name, *, jaxpr, length, reverse, num_cons
     return outs, [0 if b else not_mapped for b in carry_b] + [1 if b else not_mapped for b in out_b[nk:]]
 
 
+# A matrix product in a scan body that reads only the consts and the xs is
+# computed for every step at once before the loop (one GEMM instead of one per
+# step: an RNN's input projection x_t @ u), up to this many stacked bytes.
+HOIST_MAX_BYTES = 64 * 2**20
+
+
+def _hoisted_products(body, n_consts, n_carry, length):
+    """``(batched, batched_consts, body_rest, exported)`` when some dot_general
+    of ``body`` (a ClosedJaxpr) depends on the xs but on no carry: ``batched``
+    computes those products and what they read from ``(*batched_consts,
+    *consts, *xs)`` for all steps at once (stacked outputs ``exported``);
+    ``body_rest`` is the body reading them as extra xs. None when there is
+    nothing to hoist."""
+    jaxpr = body.jaxpr
+    if body.consts or jaxpr.constvars:
+        return None
+    xs_vars = jaxpr.invars[n_consts + n_carry:]
+    carry_dependent = set(jaxpr.invars[n_consts:n_consts + n_carry])
+    per_step = set(xs_vars)  # values that change with the step but not with the carries
+    for eqn in jaxpr.eqns:
+        reads = [v for v in eqn.invars if not isinstance(v, Literal)]
+        if eqn.primitive.is_debug_effect or any(v in carry_dependent for v in reads) or eqn.params.get("jaxpr"):
+            carry_dependent.update(eqn.outvars)
+        elif any(v in per_step for v in reads):
+            per_step.update(eqn.outvars)
+    wanted = {id(e) for e in jaxpr.eqns if e.primitive.name == "dot_general" and e.outvars[0] in per_step}
+    if not wanted:
+        return None
+    # the products and the per-step values they are computed from
+    needed = set()
+    hoisted = []
+    for eqn in reversed(jaxpr.eqns):
+        if id(eqn) in wanted or any(v in needed for v in eqn.outvars):
+            hoisted.append(eqn)
+            needed.update(v for v in eqn.invars if not isinstance(v, Literal) and v in per_step)
+    hoisted = hoisted[::-1]
+    hoisted_ids = {id(e) for e in hoisted}
+    rest = [e for e in jaxpr.eqns if id(e) not in hoisted_ids]
+    read_later = {v for e in rest for v in e.invars if not isinstance(v, Literal)} | set(jaxpr.outvars)
+    exported = [v for e in hoisted for v in e.outvars if v in read_later]
+    if not exported or sum(v.aval.size * v.aval.dtype.itemsize for v in exported) * length > HOIST_MAX_BYTES:
+        return None
+    consts = jaxpr.invars[:n_consts]
+    one_step = Jaxpr([], consts + xs_vars, exported, hoisted)
+    batched, batched_consts, _ = batch_jaxpr(ClosedJaxpr(one_step, []), length,
+                                             [False] * n_consts + [True] * len(xs_vars), [True] * len(exported))
+    body_rest = Jaxpr([], jaxpr.invars + exported, jaxpr.outvars, rest)
+    return batched, batched_consts, body_rest, exported
+
+
 def _scan_lower(ctx, eqn):
     # A for loop writing the stacked outputs in place; the body is printed inline,
     # so an iteration costs no dispatch.
@@ -899,6 +949,14 @@ def _scan_lower(ctx, eqn):
     n_consts, n_carry, length = p["num_consts"], p["num_carry"], p["length"]
     reads = [ctx.read(v) for v in eqn.invars]
     consts, init, xs = reads[:n_consts], reads[n_consts:n_consts + n_carry], reads[n_consts + n_carry:]
+    body = p["jaxpr"]
+    xs_vars = list(eqn.invars[n_consts + n_carry:])
+    hoist = _hoisted_products(body, n_consts, n_carry, length) if length > 1 and xs_vars else None
+    if hoist is not None:
+        batched, batched_consts, body_rest, exported = hoist
+        xs = xs + ctx.lower_jaxpr(batched, [ctx.constant(c) for c in batched_consts] + consts + xs)
+        xs_vars += [Var(v.aval.update(shape=(length, *v.aval.shape))) for v in exported]
+        body = ClosedJaxpr(body_rest, [])
     carries = [ctx.fresh("c") for _ in init]
     _assign_all(ctx, carries, init)
     ys = []
@@ -911,14 +969,14 @@ def _scan_lower(ctx, eqn):
     with ctx.indent():
         ctx.emit(f"{t} = {length - 1} - {step}" if p["reverse"] else f"{t} = {step}")
         slices = []
-        for x, expr in zip(eqn.invars[n_consts + n_carry:], xs):
+        for x, expr in zip(xs_vars, xs):
             if isinstance(x, Literal):
                 slices.append(expr)
                 continue
             name = ctx.fresh("x")
             ctx.emit(f"{name} = {expr}[{t}]")
             slices.append(name)
-        outs = ctx.lower_jaxpr(p["jaxpr"], consts + carries + slices)
+        outs = ctx.lower_jaxpr(body, consts + carries + slices)
         for name, y in zip(ys, outs[n_carry:]):
             ctx.emit(f"{name}[{t}] = {y}")
         _assign_all(ctx, carries, outs[:n_carry])
