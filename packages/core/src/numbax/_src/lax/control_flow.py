@@ -30,7 +30,7 @@ import numpy as np
 
 from .. import core, dtypes
 from ..array import ArrayImpl
-from ..core import ClosedJaxpr, Jaxpr, Literal, Primitive, Var
+from ..core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Primitive, Var
 from ..errors import user_source_line
 from ..interpreters.batching import batch_flat, batch_jaxpr, bdim_at_front, not_mapped
 from ..interpreters.jvp import Zero, instantiate, jvp_jaxpr, tangent_aval
@@ -942,6 +942,78 @@ def _hoisted_products(body, n_consts, n_carry, length):
     return batched, batched_consts, body_rest, exported
 
 
+def _hoisted_accumulators(jaxpr, n_consts, n_carry, length):
+    """Carries that only sum a matrix product of per-step values, ``c + a_t @ b_t``
+    (optionally transposed), as reverse mode makes for every weight gradient
+    of a scan: the loop stacks ``a_t`` and ``b_t`` instead (xs are stacked
+    already), and one product contracting the step axis too computes the sum
+    after the loop (one large GEMM instead of one small GEMM and one addition
+    per step; the products are summed in another order).
+
+    Returns ``(body, stacked, finals)`` or None: ``body`` is ``jaxpr`` (no
+    consts) with those carries passed through unchanged and the per-step
+    values it must stack appended to its outputs (``stacked``: one var each;
+    xs are not stacked again); ``finals[k]`` is a Jaxpr of ``(carry k's
+    initial value, stacked a, stacked b)`` giving carry k's final value."""
+    uses = {}
+    for v in [v for e in jaxpr.eqns for v in e.invars] + list(jaxpr.outvars):
+        if not isinstance(v, Literal):
+            uses[v] = uses.get(v, 0) + 1
+    producer = {v: e for e in jaxpr.eqns for v in e.outvars}
+    consts = set(jaxpr.invars[:n_consts])
+    found = {}
+    for k in range(n_carry):
+        carry, out = jaxpr.invars[n_consts + k], jaxpr.outvars[k]
+        add = producer.get(out) if not isinstance(out, Literal) else None
+        if add is None or add.primitive.name != "add" or uses.get(carry) != 1 or uses[out] != 1:
+            continue
+        if carry not in add.invars or add.invars[0] is add.invars[1]:
+            continue
+        term = add.invars[1] if add.invars[0] is carry else add.invars[0]
+        if isinstance(term, Literal) or uses[term] != 1 or term.aval != out.aval or carry.aval != out.aval:
+            continue
+        product, flip = producer.get(term), None
+        if product is not None and product.primitive.name == "transpose":
+            flip, inner = product, product.invars[0]
+            if isinstance(inner, Literal) or uses[inner] != 1:
+                continue
+            product = producer.get(inner)
+        if product is None or product.primitive.name != "dot_general":
+            continue
+        if any(isinstance(v, Literal) or v in consts for v in product.invars):
+            continue  # a loop-invariant factor: the sum of products is not one product over steps
+        found[k] = (add, product, flip)
+    if not found:
+        return None
+    dropped = {id(e) for parts in found.values() for e in parts if e is not None}
+    xs_vars = jaxpr.invars[n_consts + n_carry:]
+    stacked = []
+    for _, product, _ in found.values():
+        stacked += [v for v in product.invars if v not in xs_vars and v not in stacked]
+    if sum(v.aval.size * v.aval.dtype.itemsize for v in stacked) * length > HOIST_MAX_BYTES:
+        return None
+    outvars = [jaxpr.invars[n_consts + k] if k in found else v for k, v in enumerate(jaxpr.outvars[:n_carry])]
+    body = Jaxpr([], jaxpr.invars, outvars + list(jaxpr.outvars[n_carry:]) + stacked,
+                 [e for e in jaxpr.eqns if id(e) not in dropped])
+    finals = {}
+    for k, (add, product, flip) in found.items():
+        init = Var(jaxpr.invars[n_consts + k].aval)
+        whole = [Var(v.aval.update(shape=(length, *v.aval.shape))) for v in product.invars]
+        (lc, rc), (lb, rb) = product.params["dimension_numbers"]
+        shift = lambda dims: tuple(d + 1 for d in dims)  # noqa: E731
+        params = dict(product.params, dimension_numbers=(((0, *shift(lc)), (0, *shift(rc))), (shift(lb), shift(rb))))
+        total = Var(product.outvars[0].aval)
+        eqns = [JaxprEqn(whole, [total], product.primitive, params, product.source_info)]
+        if flip is not None:
+            flipped = Var(flip.outvars[0].aval)
+            eqns.append(JaxprEqn([total], [flipped], flip.primitive, flip.params, flip.source_info))
+            total = flipped
+        final = Var(add.outvars[0].aval)
+        eqns.append(JaxprEqn([init, total], [final], add.primitive, add.params, add.source_info))
+        finals[k] = (Jaxpr([], [init, *whole], [final], eqns), product.invars)
+    return body, stacked, finals
+
+
 def _scan_lower(ctx, eqn):
     # A for loop writing the stacked outputs in place; the body is printed inline,
     # so an iteration costs no dispatch.
@@ -957,12 +1029,19 @@ def _scan_lower(ctx, eqn):
         xs = xs + ctx.lower_jaxpr(batched, [ctx.constant(c) for c in batched_consts] + consts + xs)
         xs_vars += [Var(v.aval.update(shape=(length, *v.aval.shape))) for v in exported]
         body = ClosedJaxpr(body_rest, [])
+    accumulate = _hoisted_accumulators(body.jaxpr, n_consts, n_carry, length) \
+        if length > 1 and not body.consts and not body.jaxpr.constvars else None
+    stacked, finals = [], {}
+    if accumulate is not None:
+        body_jaxpr, stacked, finals = accumulate
+        body = ClosedJaxpr(body_jaxpr, [])
     carries = [ctx.fresh("c") for _ in init]
     _assign_all(ctx, carries, init)
     ys = []
-    for var in eqn.outvars[n_carry:]:
+    for aval in [v.aval for v in eqn.outvars[n_carry:]] + [v.aval.update(shape=(length, *v.aval.shape))
+                                                          for v in stacked]:
         name = ctx.fresh("ys")
-        ctx.emit(f"{name} = {ctx.empty(var.aval)}")
+        ctx.emit(f"{name} = {ctx.empty(aval)}")
         ys.append(name)
     step, t = ctx.fresh("step"), ctx.fresh("t")
     ctx.emit(f"for {step} in range({length}):")
@@ -980,6 +1059,10 @@ def _scan_lower(ctx, eqn):
         for name, y in zip(ys, outs[n_carry:]):
             ctx.emit(f"{name}[{t}] = {y}")
         _assign_all(ctx, carries, outs[:n_carry])
+    whole = dict(zip(body.jaxpr.invars[n_consts + n_carry:], xs))
+    whole.update(zip(stacked, ys[len(eqn.outvars) - n_carry:]))
+    for k, (final, factors) in finals.items():
+        carries[k] = ctx.lower_jaxpr(ClosedJaxpr(final, []), [carries[k]] + [whole[v] for v in factors])[0]
     for var, name in zip(eqn.outvars, carries + ys):
         ctx.bind_name(var, name)
 
