@@ -41,6 +41,22 @@ def test_elementwise_chain_is_one_loop_of_xmath_kernels():
     assert "xmath.exp_f64(" in body64 and "math.erf(" in body64 and "xmath.erf_f64" not in body64
 
 
+def test_programs_contract_multiply_adds_but_keep_special_values():
+    # fastmath is only 'contract' (fused multiply-adds): NaN, inf and -0.0 keep their meaning
+    x = np.array([np.nan, np.inf, -np.inf, -0.0, 0.0, 1e5, -3.0, 2.5], np.float32)
+
+    def f(x):
+        return xnp.sin(xnp.cos(x)) * xnp.tanh(x) + x * x, x * 2.0 + 1.0, xnp.maximum(x, 0.0), -x * 0.0
+    source = numbax.jit(f).lower(x).compile().source
+    assert "fastmath={'contract'}" in source, source
+    with np.errstate(over="ignore", invalid="ignore"):
+        expected = f(x)
+    for got, want in zip(numbax.jit(f)(x), expected):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-6)  # nan == nan, inf == inf
+        zero = np.asarray(want) == 0
+        np.testing.assert_array_equal(np.signbit(np.asarray(got)[zero]), np.signbit(np.asarray(want)[zero]))
+
+
 def test_parallel_only_for_large_work():
     x = np.ones((256, 512), np.float32)  # 128K elements of two additions/multiplications: serial
     assert 256 * 512 * 2 < cpu.PARALLEL_THRESHOLD
