@@ -41,6 +41,22 @@ def test_elementwise_chain_is_one_loop_of_xmath_kernels():
     assert "xmath.exp_f64(" in body64 and "math.erf(" in body64 and "xmath.erf_f64" not in body64
 
 
+def test_programs_contract_multiply_adds_but_keep_special_values():
+    # fastmath is only 'contract' (fused multiply-adds): NaN, inf and -0.0 keep their meaning
+    x = np.array([np.nan, np.inf, -np.inf, -0.0, 0.0, 1e5, -3.0, 2.5], np.float32)
+
+    def f(x):
+        return xnp.sin(xnp.cos(x)) * xnp.tanh(x) + x * x, x * 2.0 + 1.0, xnp.maximum(x, 0.0), -x * 0.0
+    source = numbax.jit(f).lower(x).compile().source
+    assert "fastmath={'contract'}" in source, source
+    with np.errstate(over="ignore", invalid="ignore"):
+        expected = f(x)
+    for got, want in zip(numbax.jit(f)(x), expected):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-6)  # nan == nan, inf == inf
+        zero = np.asarray(want) == 0
+        np.testing.assert_array_equal(np.signbit(np.asarray(got)[zero]), np.signbit(np.asarray(want)[zero]))
+
+
 def test_parallel_only_for_large_work():
     x = np.ones((256, 512), np.float32)  # 128K elements of two additions/multiplications: serial
     assert 256 * 512 * 2 < cpu.PARALLEL_THRESHOLD
@@ -93,6 +109,26 @@ def test_small_batched_and_integer_dots_are_loops_matching_numpy():
     np.testing.assert_allclose(np.asarray(matvec), a[0] @ v, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(float(inner), float(v @ v), rtol=1e-5)
     np.testing.assert_allclose(np.asarray(outer), np.einsum("bi,bj->bij", a[:, 0], b[:, 0]), rtol=1e-6)
+
+
+def test_per_example_grads_run_flat_and_write_outer_products_once():
+    # vmap(grad): the cotangent seed (ones) is read as the scalar 1.0, so the elementwise loop
+    # runs flat (a short last axis would not vectorize); the per-example outer products
+    # contract a size-1 axis, written once without a zero fill or an accumulation.
+    rng = np.random.default_rng(4)
+    w, x = rng.standard_normal((16, 16)).astype(np.float32), rng.standard_normal((64, 16)).astype(np.float32)
+    f = numbax.vmap(numbax.grad(lambda w, x: xnp.sum(xnp.tanh(x @ w) ** 2)), in_axes=(None, 0))
+    body = _body(f, w, x)
+    assert "np.zeros(" not in body and "_flat[i]" in body, body
+    assert len(re.findall(r"\bfor\b", body)) == 4, body  # the flat loop and the 3-deep outer product
+    h = np.tanh(x @ w)
+    want = x[:, :, None] * (2 * h * (1 - h * h))[:, None, :]
+    np.testing.assert_allclose(np.asarray(numbax.jit(f)(w, x)), want, rtol=1e-4, atol=1e-5)
+    # a splat that is also an output, and one read through a broadcast, keep their values
+    g = numbax.jit(lambda x: (xnp.ones((64, 16), np.float32), x * xnp.ones((16,), np.float32) + 2.0))
+    ones, y = g(x)
+    np.testing.assert_array_equal(np.asarray(ones), np.ones((64, 16), np.float32))
+    np.testing.assert_array_equal(np.asarray(y), x + 2.0)
 
 
 def test_large_batched_dot_calls_blas_per_batch():

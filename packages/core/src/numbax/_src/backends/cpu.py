@@ -39,6 +39,16 @@ log = logging.getLogger("numbax.jit")
 # are parallel; the loss on a quiet machine is at most ~40 us per loop.
 PARALLEL_THRESHOLD = 1 << 20
 
+# LLVM fast-math flags of every program: only 'contract', which lets a
+# multiply and the add consuming it become one fused multiply-add (one
+# rounding instead of two, as XLA's CPU backend also does). It keeps NaN, inf
+# and signed-zero semantics ('nnan'/'ninf'/'nsz' would not) and the order of
+# every sum ('reassoc' would not). xmath's polynomials and Cody-Waite
+# reductions are mostly multiply-adds: W3 of benchmarks/jit_workloads.py
+# (sin(cos(x))*tanh(x)+x*x) ran ~25% faster serially, and test_xmath's
+# accuracy bounds hold with it.
+FASTMATH = {"contract"}
+
 # Primitives whose element costs roughly as much as a dozen additions (an
 # inlined xmath polynomial or a libm call): they weigh this much in a loop's
 # work when choosing serial or parallel.
@@ -558,7 +568,8 @@ class Executable:
         text = text.replace("# numbax program ,", f"# numbax program {key},")
 
         def render(persistent):
-            flags = f"parallel={uses_prange}, nogil={not holds_gil}, cache={persistent}, error_model='numpy'"
+            flags = (f"parallel={uses_prange}, nogil={not holds_gil}, cache={persistent}, error_model='numpy', "
+                     f"fastmath={FASTMATH!r}")
             return text.replace("{flags}", flags, 1)
         self.module, self.path, self.persistent = cache.load_program(key, render)
         with open(self.path) as f:

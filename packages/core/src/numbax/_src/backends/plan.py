@@ -88,16 +88,49 @@ class Kernel:
         return f"kernel: {self.eqn.primitive.name}"
 
 
-def _live_eqns(jaxpr):
+def _live_eqns(eqns, outvars):
     """The equations whose outputs are needed (dead code removed)."""
-    live = {v for v in jaxpr.outvars if not isinstance(v, Literal)}
+    live = {v for v in outvars if not isinstance(v, Literal)}
     kept = []
-    for eqn in reversed(jaxpr.eqns):
+    for eqn in reversed(eqns):
         if eqn.primitive.name in ORDERED_EFFECTS or has_debug_effects(eqn) or any(
                 not isinstance(v, DropVar) and v in live for v in eqn.outvars):
             kept.append(eqn)
             live.update(v for v in eqn.invars if not isinstance(v, Literal))
     return kept[::-1]
+
+
+# Shape changes that keep every element of a splat (an array of one repeated value) equal.
+_SPLAT_PRESERVING = {"broadcast_in_dim", "reshape", "squeeze", "expand_dims"}
+
+
+def _fold_splats(eqns, backend):
+    """Read arrays that are a scalar broadcast (``broadcast_in_dim`` of a
+    literal or rank-0 value, possibly reshaped) as that scalar in the
+    elementwise equations using them. Reverse mode seeds every ``sum`` with
+    such a ``ones`` array; reading it through a broadcast index would stop
+    the fused loop from running flat over contiguous memory (so it would not
+    vectorize when its last axis is short), and the array itself, once no
+    longer read, is dead code."""
+    splat = {}  # var -> the Literal or rank-0 var all its elements equal
+    out = []
+    for eqn in eqns:
+        name = eqn.primitive.name
+        if name in _SPLAT_PRESERVING and len(eqn.invars) == 1 and len(eqn.outvars) == 1:
+            (x,), (y,) = eqn.invars, eqn.outvars
+            if x.aval.dtype == y.aval.dtype:
+                if not x.aval.shape and name == "broadcast_in_dim":
+                    splat[y] = x
+                elif not isinstance(x, Literal) and x in splat:
+                    splat[y] = splat[x]
+        rule = lowering_rule(eqn.primitive, backend)
+        if (isinstance(rule, Elementwise) and rule.index_map is None and name != "iota"
+                and not eqn.primitive.multiple_results and eqn.outvars[0].aval.shape
+                and any(not isinstance(v, Literal) and v in splat for v in eqn.invars)):
+            invars = [splat.get(v, v) if not isinstance(v, Literal) else v for v in eqn.invars]
+            eqn = JaxprEqn(invars, eqn.outvars, eqn.primitive, eqn.params, eqn.source_info)
+        out.append(eqn)
+    return out
 
 
 def _fold_transposed_dots(eqns, outvars):
@@ -256,7 +289,8 @@ def plan_jaxpr(jaxpr, backend):
     kernels that read no open loop are placed before the open loops, which is
     valid because an open loop's inputs are all defined before it is placed.
     """
-    eqns = _fold_transposed_dots(_merge_recomputed_scans(_live_eqns(jaxpr), jaxpr.outvars), jaxpr.outvars)
+    eqns = _live_eqns(_fold_splats(_live_eqns(jaxpr.eqns, jaxpr.outvars), backend), jaxpr.outvars)
+    eqns = _fold_transposed_dots(_merge_recomputed_scans(eqns, jaxpr.outvars), jaxpr.outvars)
     uses = {}
     for index, eqn in enumerate(eqns):
         for v in eqn.invars:

@@ -331,16 +331,20 @@ def _dot_loops(ctx, eqn, lfree, rfree, compute):
     lshape, rshape = lhs.aval.shape, rhs.aval.shape
     dtype = ctx.np_dtype(compute)
     result = ctx.fresh("a")
-    # without a contraction each output is one product (an outer product): no zero fill, no accumulation
-    ctx.emit(f"{result} = np.{'zeros' if lc else 'empty'}({tuple(out.aval.shape) or (1,)}, {dtype})")
+    # A contraction over one element (the size-1 axes of per-example outer
+    # products, x[:, :, None] * g[:, None, :] under vmap(grad)) is a single
+    # product: its axes index 0, with no zero fill and no read-modify-write.
+    accumulate = math.prod(lshape[d] for d in lc) != 1
+    ctx.emit(f"{result} = np.{'zeros' if accumulate else 'empty'}({tuple(out.aval.shape) or (1,)}, {dtype})")
     lead = [lshape[d] for d in lb] + [lshape[d] for d in lfree]
-    shape = lead + [lshape[d] for d in lc] + [rshape[d] for d in rfree]
+    contract = [lshape[d] for d in lc] if accumulate else []
+    shape = lead + contract + [rshape[d] for d in rfree]
     work = math.prod(shape) if shape else 1
     # the first loop may run in parallel only when it is an output axis (no two threads share a slot)
     with ctx.loops(shape, parallel=None if lead else False, work=work) as names:
-        nb, nl, nc = len(lb), len(lfree), len(lc)
-        batch_i, lfree_i, contract_i, rfree_i = (names[:nb], names[nb:nb + nl], names[nb + nl:nb + nl + nc],
-                                                 names[nb + nl + nc:])
+        nb, nl, nc = len(lb), len(lfree), len(contract)
+        batch_i, lfree_i, rfree_i = names[:nb], names[nb:nb + nl], names[nb + nl + nc:]
+        contract_i = names[nb + nl:nb + nl + nc] if accumulate else ["0"] * len(lc)
         lidx, ridx = [None] * len(lshape), [None] * len(rshape)
         for dims, index in ((lb, batch_i), (lfree, lfree_i), (lc, contract_i)):
             for d, name in zip(dims, index):
@@ -350,7 +354,7 @@ def _dot_loops(ctx, eqn, lfree, rfree, compute):
                 ridx[d] = name
         slot = f"{result}[{', '.join(batch_i + lfree_i + rfree_i) or '0'}]"
         a, b = ctx.element(lhs, lidx), ctx.element(rhs, ridx)
-        if lc:
+        if accumulate:
             ctx.emit(f"{slot} = {dtype}({slot} + {dtype}({a}) * {dtype}({b}))")
         else:
             ctx.emit(f"{slot} = {dtype}({dtype}({a}) * {dtype}({b}))")
