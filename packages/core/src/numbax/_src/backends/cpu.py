@@ -685,11 +685,14 @@ _fingerprint = None
 def _runtime_fingerprint():
     """Hash of every backend module's source (cpu_runtime.py, xmath.py, ...):
     generated programs call or inline their functions, and numba's cache only
-    checks the program file itself, so a change there must change the key."""
+    checks the program file itself, so a change there must change the key.
+    It also holds which BLAS ``rt.matmul`` calls (blas.py): a program compiled
+    to call NumPy's gemm would not link where that gemm is not found."""
     global _fingerprint
     if _fingerprint is None:
+        from . import blas
         here = os.path.dirname(os.path.abspath(__file__))
-        parts = []
+        parts = [f"numpy_blas={blas.AVAILABLE}"]
         for name in sorted(os.listdir(here)):
             if name.endswith(".py"):
                 with open(os.path.join(here, name)) as f:
