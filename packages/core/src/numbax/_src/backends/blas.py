@@ -16,7 +16,7 @@ numba's own helper symbols are found, instead of an address baked in by the
 process that compiled it.
 
 ``AVAILABLE`` is False where that library is not found (NumPy built against
-another BLAS); ``matmul`` is then numba's ``np.dot``. The CPU backend puts
+another BLAS) or ``NUMBAX_NUMPY_BLAS=0``; ``matmul`` is then numba's ``np.dot``. The CPU backend puts
 ``AVAILABLE`` into every program's cache key.
 """
 
@@ -57,7 +57,9 @@ def _register():
     return False
 
 
-AVAILABLE = os.environ.get("NUMBAX_NUMPY_BLAS", "1") != "0" and _register()
+# Registered even when NUMBAX_NUMPY_BLAS=0 (which tests the fallback): kernels
+# loaded from numba's cache (conv_gemm) may have been compiled calling them.
+AVAILABLE = _register() and os.environ.get("NUMBAX_NUMPY_BLAS", "1") != "0"
 
 
 @intrinsic
