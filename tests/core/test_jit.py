@@ -245,6 +245,19 @@ def test_second_process_loads_programs_from_the_disk_cache(tmp_path):
     assert any(name.startswith("p_") and name.endswith(".py") for name in os.listdir(tmp_path))
 
 
+def test_programs_fall_back_to_numba_dot_without_numpys_blas(tmp_path):
+    """Where NumPy's own gemm is not used (NUMBAX_NUMPY_BLAS=0 stands in for a
+    NumPy built on another BLAS), products go through numba's np.dot, and a
+    program compiled to call NumPy's gemm is not loaded from the cache."""
+    env = dict(os.environ, NUMBAX_CACHE_DIR=str(tmp_path))
+    subprocess.run([sys.executable, "-c", _CHILD], env=env, capture_output=True, text=True, check=True)
+    env["NUMBAX_NUMPY_BLAS"] = "0"
+    out = subprocess.run([sys.executable, "-c", _CHILD], env=env, capture_output=True, text=True, check=True)
+    compiled, hits, value = out.stdout.split()
+    assert (int(compiled), int(hits)) == (1, 0), out.stdout
+    assert abs(float(value) - (np.tanh(3.0) + 1.0)) < 1e-6
+
+
 def test_cache_disabled_with_empty_dir():
     env = dict(os.environ, NUMBAX_CACHE_DIR="")
     out = subprocess.run([sys.executable, "-c", _CHILD], env=env, capture_output=True, text=True, check=True)

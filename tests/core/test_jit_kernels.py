@@ -263,3 +263,30 @@ def test_unsupported_conv_under_jit_names_the_primitive():
     fun = numbax.jit(lambda x, w: lax.conv_general_dilated(x, w, (1,) * 4, "VALID"))
     with pytest.raises(NotImplementedError, match=r"conv_general_dilated with at most 3 spatial dimensions, got 4"):
         fun(x, w)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dot_general_through_blas_equals_numpy(dtype):
+    """Float products call NumPy's gemm (backends/blas.py) with transposed
+    operands read in place: 2-D products with either operand transposed, a
+    matrix-vector product, and batched products (above SMALL_PRODUCT) with the
+    operands' rows and contraction swapped or their batch axis in the middle."""
+    rng = np.random.default_rng(5)
+    a, b = _rand(rng, 30, 20, dtype=dtype), _rand(rng, 20, 25, dtype=dtype)
+    p, q = _rand(rng, 3, 24, 20, dtype=dtype), _rand(rng, 3, 24, 22, dtype=dtype)
+    mid = _rand(rng, 20, 3, 24, dtype=dtype)
+
+    def program(a, b, p, q, mid):
+        return (lax.dot_general(a.T, b, (((0,), (0,)), ((), ()))),  # a.T.T @ b: a read transposed
+                a @ b.T.T, b.T @ a.T, a[0] @ b,
+                lax.dot_general(p, q, (((1,), (1,)), ((0,), (0,)))),  # p[i].T @ q[i]
+                lax.dot_general(mid, q, (((2,), (1,)), ((1,), (0,)))))
+    want = (a @ b, a @ b, (a @ b).T, a[0] @ b, np.swapaxes(p, 1, 2) @ q,
+            np.einsum("mbk,bkn->bmn", mid, q))
+    with enable_x64(dtype == np.float64):
+        body = numbax.jit(program).lower(a, b, p, q, mid).compile().source
+        got = numbax.jit(program)(a, b, p, q, mid)
+    assert "rt.matmul(" in body and "np.dot(" not in body
+    for g, w in zip(got, want):
+        assert g.dtype == dtype
+        np.testing.assert_allclose(np.asarray(g), w, rtol=1e-5, atol=1e-5)

@@ -620,17 +620,20 @@ _blas_limited = False
 
 
 def _limit_program_blas_threads():
-    """Make the BLAS that numba's ``np.dot`` calls (SciPy's OpenBLAS, bound
-    through scipy.linalg.cython_blas: a different library from NumPy's) use
-    ``$NUMBAX_BLAS_THREADS`` threads, default 1.
+    """Make SciPy's OpenBLAS (bound through scipy.linalg.cython_blas: a
+    different library from NumPy's) use ``$NUMBAX_BLAS_THREADS`` threads,
+    default 1. Programs call it for the LAPACK of the linalg kernels, and for
+    matrix products only where NumPy's own BLAS was not found (blas.py); their
+    matrix products otherwise run on NumPy's pool, configured as NumPy is
+    (``OPENBLAS_NUM_THREADS``, threadpoolctl).
 
     Why: an idle OpenBLAS worker spins for a long while before it sleeps, so
-    two OpenBLAS pools in one process (NumPy's, used by eager numbax and user
-    code, and SciPy's, used by jitted programs) take the cores from each other.
-    Measured on the 2-core machine, W4 of benchmarks/jit_workloads.py (an MLP
-    step, mostly GEMMs) took 87-356 ms right after NumPy GEMMs and 736 ms
-    interleaved with them, against 3-9 ms with one BLAS thread. Best effort:
-    where SciPy's OpenBLAS is not found (another BLAS), nothing changes."""
+    two OpenBLAS pools in one process take the cores from each other.
+    Measured on the 2-core machine when programs still multiplied through
+    SciPy's pool, W4 of benchmarks/jit_workloads.py (an MLP step, mostly GEMMs)
+    took 87-356 ms right after NumPy GEMMs and 736 ms interleaved with them,
+    against 3-9 ms with one BLAS thread. Best effort: where SciPy's OpenBLAS is
+    not found (another BLAS), nothing changes."""
     global _blas_limited
     if _blas_limited:
         return
@@ -696,11 +699,14 @@ _fingerprint = None
 def _runtime_fingerprint():
     """Hash of every backend module's source (cpu_runtime.py, xmath.py, ...):
     generated programs call or inline their functions, and numba's cache only
-    checks the program file itself, so a change there must change the key."""
+    checks the program file itself, so a change there must change the key.
+    It also holds which BLAS ``rt.matmul`` calls (blas.py): a program compiled
+    to call NumPy's gemm would not link where that gemm is not found."""
     global _fingerprint
     if _fingerprint is None:
+        from . import blas
         here = os.path.dirname(os.path.abspath(__file__))
-        parts = []
+        parts = [f"numpy_blas={blas.AVAILABLE}"]
         for name in sorted(os.listdir(here)):
             if name.endswith(".py"):
                 with open(os.path.join(here, name)) as f:

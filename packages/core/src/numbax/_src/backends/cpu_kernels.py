@@ -20,6 +20,8 @@ its first axis.
 import numba
 import numpy as np
 
+from .blas import matmul
+
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 _pjit = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
 
@@ -105,7 +107,7 @@ def conv_gemm(x, w, out, strides, low, ld, rd, feature_groups, batch_groups):
     columns hold only those, not the zeros of the dilation holes.
 
     The gathers are serial loops (a ``prange`` made them ~10x slower under
-    load); BLAS runs the GEMM on its own threads."""
+    load); BLAS (NumPy's, ``blas.matmul``) runs the GEMM on its own threads."""
     n_out, p1, p2, p3, o_total = out.shape
     k1, k2, k3, cg, _ = w.shape
     groups = feature_groups * batch_groups
@@ -167,9 +169,10 @@ def conv_gemm(x, w, out, strides, low, ld, rd, feature_groups, batch_groups):
                                                         cols[row, col + ch] = 0
                                                 col += cg
                     if whole:
-                        np.dot(cols, wmat, out.reshape((rows, o_total)))
+                        matmul(cols, wmat, out.reshape((rows, o_total)))
                         continue
-                    res = np.dot(cols, wmat)
+                    res = np.empty((rows, og), out.dtype)
+                    matmul(cols, wmat, res)
                     for n in range(n_out):
                         for j1 in range(m1):
                             for j2 in range(m2):

@@ -225,7 +225,8 @@ def refine_order(keys, order):
     return out
 
 
-# Convolution and linear-algebra kernels live in their own module.
+# Matrix products (NumPy's BLAS), convolution and linear-algebra kernels live in their own modules.
+from .blas import matmul  # noqa: E402, F401
 from .cpu_kernels import (  # noqa: E402, F401
     cholesky_batched, conv_direct, conv_gemm, eigh_batched, lu_batched, qr_batched, svd_batched,
     triangular_solve_left)

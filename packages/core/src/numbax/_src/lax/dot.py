@@ -291,26 +291,33 @@ dot_general_p.def_batch(_dot_general_batch)
 
 # --- lowering (jit) --------------------------------------------------------------------------
 # Operands are arranged as (batch, rows, contraction) and (batch, contraction,
-# columns), like the impl; float operands go to BLAS through numba's np.dot
-# (one GEMM per batch element, written into the output), integers through
-# loops. A 2-D operand that only needs its axes swapped is passed as ``.T``:
-# numba hands a Fortran-ordered view to BLAS without copying.
+# columns), like the impl; float operands go to BLAS through ``rt.matmul``
+# (NumPy's OpenBLAS gemm, backends/blas.py: one call per batch element, written
+# into the output), integers through loops. An operand whose rows and
+# contraction only need swapping is passed as a transposed view, which BLAS
+# reads in place.
 
-def _as_matrices(ctx, x, batch, rows, contract, compute, row_first):
-    """Expression of ``x`` as a 3-D (batch, rows, contract) array, or as
-    (batch, contract, rows) when ``row_first`` is False."""
+def _as_matrices(ctx, x, batch, rows, contract, compute):
+    """Expression of ``x`` as a (batch, rows, contract) array, or (rows,
+    contract) without batch axes: a view when ``x``'s axes are in that order
+    or in (batch, contract, rows) order, else a transposed copy."""
     shape = x.aval.shape
-    order = batch + rows + contract if row_first else batch + contract + rows
     size = lambda dims: math.prod(shape[d] for d in dims)  # noqa: E731
-    target = (size(batch), size(rows), size(contract)) if row_first else (size(batch), size(contract), size(rows))
+    lead = (size(batch),) if batch else ()
     expr = ctx.array(x)
     if x.aval.dtype != compute:
         expr = f"{expr}.astype({ctx.np_dtype(compute)})"
-    if tuple(order) != tuple(range(len(shape))):
-        if len(shape) == 2 and not batch:
-            return f"{expr}.T", True
-        expr = f"np.ascontiguousarray({expr}.transpose({tuple(order)}))"
-    return f"{expr}.reshape({target})", False
+
+    def reshaped(target):
+        return expr if target == tuple(shape) else f"{expr}.reshape({target})"
+    in_order = tuple(range(len(shape)))
+    if batch + rows + contract == in_order:
+        return reshaped(lead + (size(rows), size(contract)))
+    if batch + contract + rows == in_order:
+        swapped = reshaped(lead + (size(contract), size(rows)))
+        return f"{swapped}.transpose((0, 2, 1))" if batch else f"{swapped}.T"
+    expr = f"np.ascontiguousarray({expr}.transpose({batch + rows + contract}))"
+    return f"{expr}.reshape({lead + (size(rows), size(contract))})"
 
 
 # Below this many multiply-adds per matrix product, a batched dot is a loop
@@ -375,24 +382,19 @@ def _dot_general_lower(ctx, eqn):
     if not blas or (batch > 1 and m * n * k <= SMALL_PRODUCT):
         _dot_loops(ctx, eqn, lfree, rfree, compute)
         return
-    a, a_swapped = _as_matrices(ctx, lhs, tuple(lb), lfree, tuple(lc), compute, True)
-    b, b_swapped = _as_matrices(ctx, rhs, tuple(rb), rfree, tuple(rc), compute, False)
+    a = _as_matrices(ctx, lhs, tuple(lb), lfree, tuple(lc), compute)
+    b = _as_matrices(ctx, rhs, tuple(rb), tuple(rc), rfree, compute)
     result = ctx.fresh("a")
-    if batch == 1:
-        a2 = a.rsplit(".reshape", 1)[0] if a_swapped else f"{a}[0]"
-        b2 = b.rsplit(".reshape", 1)[0] if b_swapped else f"{b}[0]"
-        ctx.emit(f"{result} = np.dot({a2}, {b2})")
+    if not lb:
+        ctx.emit(f"{result} = np.empty(({m}, {n}), {ctx.np_dtype(compute)})")
+        ctx.emit(f"rt.matmul({a}, {b}, {result})")
     else:
-        if a_swapped:
-            a = f"np.ascontiguousarray({a.rsplit('.reshape', 1)[0]}).reshape((1, {m}, {k}))"
-        if b_swapped:
-            b = f"np.ascontiguousarray({b.rsplit('.reshape', 1)[0]}).reshape((1, {k}, {n}))"
         la, rb_ = ctx.fresh("lhs"), ctx.fresh("rhs")
         ctx.emit(f"{la} = {a}")
         ctx.emit(f"{rb_} = {b}")
         ctx.emit(f"{result} = np.empty(({batch}, {m}, {n}), {ctx.np_dtype(compute)})")
         with ctx.loops((batch,), parallel=False) as (i,):
-            ctx.emit(f"np.dot({la}[{i}], {rb_}[{i}], {result}[{i}])")
+            ctx.emit(f"rt.matmul({la}[{i}], {rb_}[{i}], {result}[{i}])")
     ctx.define(out, f"{result}.reshape({tuple(out.aval.shape) or (1,)})")
 
 

@@ -1,0 +1,136 @@
+"""Matrix products for generated programs: ``matmul(a, b, out)`` calls the
+``gemm`` of NumPy's own OpenBLAS.
+
+Why not numba's ``np.dot``: numba compiles its np.dot overloads anew in every
+process for each mix of layouts (~1.7 s of an MLP train step's 8.4 s first
+compile), and it calls SciPy's OpenBLAS, a second thread pool beside NumPy's
+that takes the cores from it. NumPy 2 wheels bundle an ILP64 OpenBLAS
+(``numpy.libs/libscipy_openblas64_*``, symbols ``scipy_cblas_sgemm64_`` and
+``scipy_cblas_dgemm64_``), the same pool eager numbax and user code use.
+
+Cache safety: the compiled code calls the external functions ``numbax_sgemm``
+and ``numbax_dgemm`` by name; their addresses are registered with LLVM at
+import (``llvmlite.binding.add_symbol``) and resolved when a program is linked,
+so a program loaded from numba's disk cache finds this process's library, as
+numba's own helper symbols are found, instead of an address baked in by the
+process that compiled it.
+
+``AVAILABLE`` is False where that library is not found (NumPy built against
+another BLAS) or ``NUMBAX_NUMPY_BLAS=0``; ``matmul`` is then numba's ``np.dot``. The CPU backend puts
+``AVAILABLE`` into every program's cache key.
+"""
+
+import ctypes
+import glob
+import os
+
+import numba
+import numpy as np
+from llvmlite import binding, ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+# cblas enums (C ints); the sizes and leading dimensions are 64-bit (ILP64)
+ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112
+_SYMBOLS = {"float32": ("numbax_sgemm", "scipy_cblas_sgemm64_"),
+            "float64": ("numbax_dgemm", "scipy_cblas_dgemm64_")}
+
+
+def _register():
+    """Register NumPy's gemm functions with LLVM; True if both were found."""
+    site = os.path.dirname(os.path.dirname(os.path.abspath(np.__file__)))
+    paths = (glob.glob(os.path.join(site, "numpy.libs", "libscipy_openblas64_*"))  # Linux, Windows wheels
+             + glob.glob(os.path.join(site, "numpy", ".dylibs", "libscipy_openblas64_*")))  # macOS wheels
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)  # already loaded by NumPy: the same handle, the same thread pool
+            addresses = {ours: ctypes.cast(getattr(lib, theirs), ctypes.c_void_p).value
+                         for ours, theirs in _SYMBOLS.values()}
+        except (OSError, AttributeError):
+            continue
+        for name, address in addresses.items():
+            binding.add_symbol(name, address)
+        return True
+    return False
+
+
+# Registered even when NUMBAX_NUMPY_BLAS=0 (which tests the fallback): kernels
+# loaded from numba's cache (conv_gemm) may have been compiled calling them.
+AVAILABLE = _register() and os.environ.get("NUMBAX_NUMPY_BLAS", "1") != "0"
+
+
+@intrinsic
+def _gemm(typingctx, trans_a, trans_b, m, n, k, a, lda, b, ldb, out, ldc):
+    """``out = op(a) @ op(b)`` through cblas ``gemm`` (row-major, alpha 1,
+    beta 0); ``a``, ``b``, ``out`` are arrays of out's float type, passed by
+    their data pointers."""
+    dtype = out.dtype
+    if str(dtype) not in _SYMBOLS or a.dtype != dtype or b.dtype != dtype:
+        return None
+    sig = types.void(trans_a, trans_b, m, n, k, a, lda, b, ldb, out, ldc)
+
+    def codegen(context, builder, signature, args):
+        real = context.get_value_type(dtype)
+        enum, size, pointer = ir.IntType(32), ir.IntType(64), real.as_pointer()
+        fnty = ir.FunctionType(ir.VoidType(), [enum, enum, enum, size, size, size, real, pointer, size,
+                                               pointer, size, real, pointer, size])
+        gemm = cgutils.get_or_insert_function(builder.module, fnty, _SYMBOLS[str(dtype)][0])
+
+        def arg(i, to):
+            return context.cast(builder, args[i], signature.args[i], to)
+
+        def data(i):
+            return context.make_array(signature.args[i])(context, builder, value=args[i]).data
+        builder.call(gemm, [enum(ROW_MAJOR), arg(0, types.int32), arg(1, types.int32),
+                            arg(2, types.int64), arg(3, types.int64), arg(4, types.int64), real(1.0),
+                            data(5), arg(6, types.int64), data(7), arg(8, types.int64), real(0.0),
+                            data(9), arg(10, types.int64)])
+        return context.get_dummy_value()
+    return sig, codegen
+
+
+@_jit
+def _layout(x):
+    """``(transpose flag, leading dimension)`` under which BLAS reads the 2-D
+    array ``x`` in place: row-major (C order, or rows of a wider C array) as
+    is, column-major (a transposed view) transposed; ``(0, 0)`` if neither
+    (a flipped or broadcast view). Strides of size-1 axes do not matter."""
+    rows, cols = x.shape
+    item = x.itemsize
+    s0, s1 = x.strides[0] // item, x.strides[1] // item
+    if (cols <= 1 or x.strides[1] == item) and (rows <= 1 or s0 >= cols):
+        return NO_TRANS, s0 if rows > 1 else max(cols, 1)
+    if (rows <= 1 or x.strides[0] == item) and (cols <= 1 or s1 >= rows):
+        return TRANS, s1 if cols > 1 else max(rows, 1)
+    return 0, 0
+
+
+if AVAILABLE:
+    @_jit
+    def matmul(a, b, out):
+        """``out[...] = a @ b`` for 2-D float arrays of one dtype; ``out``
+        row-major. Transposed views are read in place; other layouts copied."""
+        m, k = a.shape
+        n = b.shape[1]
+        if m == 0 or n == 0:
+            return
+        if k == 0:
+            out[...] = 0
+            return
+        trans_out, ldc = _layout(out)
+        if trans_out != NO_TRANS:
+            raise ValueError("matmul: out must be row-major")
+        trans_a, lda = _layout(a)
+        trans_b, ldb = _layout(b)
+        if trans_a and trans_b:
+            _gemm(trans_a, trans_b, m, n, k, a, lda, b, ldb, out, ldc)
+        else:
+            _gemm(NO_TRANS, NO_TRANS, m, n, k, np.ascontiguousarray(a), k, np.ascontiguousarray(b), n, out, ldc)
+else:
+    @_jit
+    def matmul(a, b, out):
+        """``out[...] = a @ b`` through numba's np.dot (SciPy's BLAS)."""
+        np.dot(a, b, out)
