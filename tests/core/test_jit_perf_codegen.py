@@ -189,7 +189,7 @@ def test_scan_input_projection_is_one_product_before_the_loop():
     body = _body(rnn, w, u, xs)
     before, loop = body.split("for step", 1)
     # x_t @ u reads no carry: one (5*3, 4) @ (4, 8) product before the loop; h @ w stays inside
-    assert before.count("np.dot(") == 1 and loop.count("np.dot(") == 1, body
+    assert before.count("rt.matmul(") == 1 and loop.count("rt.matmul(") == 1, body
     h, hs = numbax.jit(rnn)(w, u, xs)
     want, want_hs = np.zeros((3, 8), np.float32), []
     for x in xs:

@@ -36,7 +36,16 @@ _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 # cblas enums (C ints); the sizes and leading dimensions are 64-bit (ILP64)
 ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112
 _SYMBOLS = {"float32": ("numbax_sgemm", "scipy_cblas_sgemm64_"),
-            "float64": ("numbax_dgemm", "scipy_cblas_dgemm64_")}
+            "float64": ("numbax_dgemm", "scipy_cblas_dgemm64_"),
+            "threads": ("numbax_blas_threads_local", "openblas_set_num_threads_local")}
+
+# Products below this many multiply-adds run on the calling thread alone
+# (OpenBLAS's per-thread setting), larger ones on NumPy's pool. Waking a
+# second thread costs more than it saves on a ~0.1 ms product, and much more
+# when other processes hold the cores: W8's RNN steps (32x128x128 products)
+# took 176 ms with the pool against 15 ms on one thread on the loaded 2-core
+# machine, while the ~30M products of W4 gain from both cores when it is quiet.
+SERIAL_PRODUCT = 1 << 23
 
 
 def _register():
@@ -92,6 +101,19 @@ def _gemm(typingctx, trans_a, trans_b, m, n, k, a, lda, b, ldb, out, ldc):
     return sig, codegen
 
 
+@intrinsic
+def _set_threads_local(typingctx, threads):
+    """OpenBLAS's ``openblas_set_num_threads_local``: the calling thread's BLAS
+    thread count (0: the pool's); returns the previous setting."""
+    sig = types.int32(types.int32)
+
+    def codegen(context, builder, signature, args):
+        fnty = ir.FunctionType(ir.IntType(32), [ir.IntType(32)])
+        setter = cgutils.get_or_insert_function(builder.module, fnty, _SYMBOLS["threads"][0])
+        return builder.call(setter, [args[0]])
+    return sig, codegen
+
+
 @_jit
 def _layout(x):
     """``(transpose flag, leading dimension)`` under which BLAS reads the 2-D
@@ -125,10 +147,15 @@ if AVAILABLE:
             raise ValueError("matmul: out must be row-major")
         trans_a, lda = _layout(a)
         trans_b, ldb = _layout(b)
+        serial = m * n * k < SERIAL_PRODUCT
+        if serial:
+            previous = _set_threads_local(np.int32(1))
         if trans_a and trans_b:
             _gemm(trans_a, trans_b, m, n, k, a, lda, b, ldb, out, ldc)
         else:
             _gemm(NO_TRANS, NO_TRANS, m, n, k, np.ascontiguousarray(a), k, np.ascontiguousarray(b), n, out, ldc)
+        if serial:
+            _set_threads_local(previous)
 else:
     @_jit
     def matmul(a, b, out):
