@@ -506,14 +506,11 @@ def render_program(closed, key="", donated=()):
     ctx = ProgramContext()
     params = []
     for k, var in enumerate(jaxpr.constvars + jaxpr.invars):
-        raw = f"in{k}"
-        params.append(raw)
-        if var.aval.shape:
-            ctx.emit(f"x{k} = np.ascontiguousarray({raw})")
-            ctx.env[var] = f"x{k}"
-        else:
-            ctx.emit(f"x{k} = {raw}[()]")
-            ctx.env[var] = f"x{k}"
+        # Array arguments arrive C-contiguous (``Executable.__call__`` and
+        # ``call_contiguous``) and typed read-only.
+        params.append(f"in{k}")
+        ctx.emit(f"x{k} = rt.writeable(in{k})" if var.aval.shape else f"x{k} = in{k}[()]")
+        ctx.env[var] = f"x{k}"
     steps = plan_jaxpr(jaxpr, BACKEND)
     all_inputs = jaxpr.constvars + jaxpr.invars
     targets = donation_targets(jaxpr, steps, [all_inputs[k] for k in donated])
@@ -577,7 +574,7 @@ class Executable:
 
     def __call__(self, *args):
         if self.compiled:
-            return self.program(*self.extra_consts, *args)
+            return call_contiguous(self.program, (*self.extra_consts, *args))
         _limit_program_blas_threads()
         _keep_freed_memory()
         started = time.perf_counter()
@@ -585,14 +582,16 @@ class Executable:
         # again for each new mix of array layouts and read-only flags (a
         # broadcast jnp.ones is a read-only strided view, a program output a
         # writeable C array), each time costing the whole compile. Read-only
-        # 'A'-layout arrays accept them all; the program copies to contiguous
-        # buffers on entry where its loops need them.
-        signature = tuple(numba.types.Array(numba.from_dtype(a.dtype), a.ndim, "A", readonly=True)
+        # C-contiguous arrays accept writeable ones too; other layouts are
+        # copied by the caller (``call_contiguous``). Typed 'C' rather than
+        # 'A', the program needs no np.ascontiguousarray per input (each a
+        # numba overload compile, 0.4-0.7 s of W4's first call).
+        signature = tuple(numba.types.Array(numba.from_dtype(a.dtype), a.ndim, "C", readonly=True)
                           for a in (*self.extra_consts, *args))
         if signature not in self.program.signatures:  # programs with the same source share a module
             self.program.compile(signature)
             self.program.disable_compile()
-        out = self.program(*self.extra_consts, *args)
+        out = call_contiguous(self.program, (*self.extra_consts, *args))
         self.compiled = True
         program_stats = self.program.stats
         if program_stats.cache_hits:
@@ -603,6 +602,20 @@ class Executable:
             how = "loaded from numba's cache" if program_stats.cache_hits else "compiled"
             log.warning("jit(%s): %s in %.3f s (%s)", self.name, how, time.perf_counter() - started, self.path)
         return out
+
+
+def call_contiguous(program, args):
+    """``program(*args)``, copying the arrays that are not C-contiguous (its
+    only signature takes C-contiguous arrays). Callers on a hot path call the
+    program directly and come here when that raises TypeError, so the
+    contiguity check costs nothing in the common case."""
+    try:
+        return program(*args)
+    except TypeError:
+        if all(a.flags.c_contiguous for a in args):
+            raise  # not a layout mismatch
+    # (np.ascontiguousarray would also turn a rank-0 array into rank 1.)
+    return program(*[a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in args])
 
 
 _blas_limited = False
