@@ -157,7 +157,7 @@ class LoweringContext:
     def array(self, v):
         if v.aval.shape:
             return self.read(v)
-        return f"np.full((), {self.read(v)}, {np_dtype(v.aval.dtype)})"
+        return f"rt.full((), {self.read(v)}, {np_dtype(v.aval.dtype)})"
 
     np_dtype = staticmethod(np_dtype)
 
@@ -178,7 +178,7 @@ class LoweringContext:
         """An array expression of ``v`` (whose expression is ``source``) with
         the same elements in ``shape``."""
         if not v.aval.shape:
-            return f"np.full({tuple(shape)}, {source}, {np_dtype(v.aval.dtype)})"
+            return f"rt.full({tuple(shape)}, {source}, {np_dtype(v.aval.dtype)})"
         if tuple(shape) == tuple(v.aval.shape):
             return source
         return f"{source}.reshape({tuple(shape) if shape else (1,)})"
@@ -231,7 +231,7 @@ class LoweringContext:
         axis only when that axis is kept (no two threads share an output)."""
         shape = x.aval.shape
         dtype = np_dtype(x.aval.dtype)
-        result = self.define(out, f"np.full({tuple(out.aval.shape)}, {init}, {dtype})")
+        result = self.define(out, f"rt.full({tuple(out.aval.shape)}, {init}, {dtype})")
         parallel = None if kept[0] == 0 else False
         with self.loops(shape, parallel=parallel, work=size) as index:
             slot = f"{result}[{', '.join(index[d] for d in kept)}]"
@@ -296,7 +296,7 @@ class LoweringContext:
         self.env[v] = name
 
     def empty(self, aval):
-        return f"np.empty({tuple(aval.shape)}, {np_dtype(aval.dtype)})"
+        return f"rt.empty({tuple(aval.shape)}, {np_dtype(aval.dtype)})"
 
     # --- sub-jaxprs ---
     def lower_jaxpr(self, closed, args):
@@ -523,7 +523,7 @@ def render_program(closed, key="", donated=()):
         aval = var.aval
         if not aval.shape:
             name = f"out{k}"
-            ctx.emit(f"{name} = np.empty((), {np_dtype(aval.dtype)})")
+            ctx.emit(f"{name} = rt.empty((), {np_dtype(aval.dtype)})")
             ctx.emit(f"{name}[()] = {expr}")
             results.append(name)
         elif not isinstance(var, Literal) and var in inputs:
