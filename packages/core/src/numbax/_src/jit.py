@@ -56,6 +56,11 @@ def executable_for(closed, name, donated=()):
     return executable
 
 
+def _call_contiguous(program, args):
+    from .backends.cpu import call_contiguous
+    return call_contiguous(program, args)
+
+
 def _pjit_impl(*args, jaxpr, name):
     return executable_for(jaxpr, name)(*args)
 
@@ -172,7 +177,10 @@ class _Entry:
             self.prefix = tuple(executable.extra_consts) + tuple(self.const_values)
             self.program = executable.program
             return outs
-        return self.program(*self.prefix, *values)
+        try:
+            return self.program(*self.prefix, *values)
+        except TypeError:  # an argument is not C-contiguous
+            return _call_contiguous(self.program, (*self.prefix, *values))
 
     def outputs(self, flat):
         """The program's flat NumPy outputs as the function's pytree of arrays."""
@@ -397,7 +405,11 @@ class Jitted:
             else:
                 entry = self._by_arrays.get(array_key := tuple(key))
                 if entry is not None:
-                    outs = entry.program(*entry.prefix, *[x._value for x in args])
+                    values = [x._value for x in args]
+                    try:
+                        outs = entry.program(*entry.prefix, *values)
+                    except TypeError:  # an argument is not C-contiguous
+                        outs = _call_contiguous(entry.program, (*entry.prefix, *values))
                     return ArrayImpl(outs[0], entry.out_weak[0]) if entry.single else entry.outputs(outs)
         if self.donate_argnums:
             out = self._call_donating(args, kwargs)
@@ -408,7 +420,7 @@ class Jitted:
             key = (treedef, config.x64_enabled, *map(_leaf_signature, leaves))
             entry = self._fast.get(key)
             if entry is not None and entry.program is not None:
-                return entry.outputs(entry.program(*entry.prefix, *map(_leaf_value, leaves)))
+                return entry.outputs(entry.run(list(map(_leaf_value, leaves)), self.name))
             entry, leaves = self._entry(args, kwargs)
             if not any(isinstance(x, core.Tracer) for x in leaves):
                 self._fast[key] = entry

@@ -167,7 +167,7 @@ class LoweringContext:
     def array(self, v):
         if v.aval.shape:
             return self.read(v)
-        return f"np.full((), {self.read(v)}, {np_dtype(v.aval.dtype)})"
+        return f"rt.full((), {self.read(v)}, {np_dtype(v.aval.dtype)})"
 
     np_dtype = staticmethod(np_dtype)
 
@@ -188,7 +188,7 @@ class LoweringContext:
         """An array expression of ``v`` (whose expression is ``source``) with
         the same elements in ``shape``."""
         if not v.aval.shape:
-            return f"np.full({tuple(shape)}, {source}, {np_dtype(v.aval.dtype)})"
+            return f"rt.full({tuple(shape)}, {source}, {np_dtype(v.aval.dtype)})"
         if tuple(shape) == tuple(v.aval.shape):
             return source
         return f"{source}.reshape({tuple(shape) if shape else (1,)})"
@@ -241,7 +241,7 @@ class LoweringContext:
         axis only when that axis is kept (no two threads share an output)."""
         shape = x.aval.shape
         dtype = np_dtype(x.aval.dtype)
-        result = self.define(out, f"np.full({tuple(out.aval.shape)}, {init}, {dtype})")
+        result = self.define(out, f"rt.full({tuple(out.aval.shape)}, {init}, {dtype})")
         parallel = None if kept[0] == 0 else False
         with self.loops(shape, parallel=parallel, work=size) as index:
             slot = f"{result}[{', '.join(index[d] for d in kept)}]"
@@ -306,7 +306,7 @@ class LoweringContext:
         self.env[v] = name
 
     def empty(self, aval):
-        return f"np.empty({tuple(aval.shape)}, {np_dtype(aval.dtype)})"
+        return f"rt.empty({tuple(aval.shape)}, {np_dtype(aval.dtype)})"
 
     # --- sub-jaxprs ---
     def lower_jaxpr(self, closed, args):
@@ -516,14 +516,11 @@ def render_program(closed, key="", donated=()):
     ctx = ProgramContext()
     params = []
     for k, var in enumerate(jaxpr.constvars + jaxpr.invars):
-        raw = f"in{k}"
-        params.append(raw)
-        if var.aval.shape:
-            ctx.emit(f"x{k} = np.ascontiguousarray({raw})")
-            ctx.env[var] = f"x{k}"
-        else:
-            ctx.emit(f"x{k} = {raw}[()]")
-            ctx.env[var] = f"x{k}"
+        # Array arguments arrive C-contiguous (``Executable.__call__`` and
+        # ``call_contiguous``) and typed read-only.
+        params.append(f"in{k}")
+        ctx.emit(f"x{k} = rt.writeable(in{k})" if var.aval.shape else f"x{k} = in{k}[()]")
+        ctx.env[var] = f"x{k}"
     steps = plan_jaxpr(jaxpr, BACKEND)
     all_inputs = jaxpr.constvars + jaxpr.invars
     targets = donation_targets(jaxpr, steps, [all_inputs[k] for k in donated])
@@ -536,7 +533,7 @@ def render_program(closed, key="", donated=()):
         aval = var.aval
         if not aval.shape:
             name = f"out{k}"
-            ctx.emit(f"{name} = np.empty((), {np_dtype(aval.dtype)})")
+            ctx.emit(f"{name} = rt.empty((), {np_dtype(aval.dtype)})")
             ctx.emit(f"{name}[()] = {expr}")
             results.append(name)
         elif not isinstance(var, Literal) and var in inputs:
@@ -588,7 +585,7 @@ class Executable:
 
     def __call__(self, *args):
         if self.compiled:
-            return self.program(*self.extra_consts, *args)
+            return call_contiguous(self.program, (*self.extra_consts, *args))
         _limit_program_blas_threads()
         _keep_freed_memory()
         started = time.perf_counter()
@@ -596,14 +593,16 @@ class Executable:
         # again for each new mix of array layouts and read-only flags (a
         # broadcast jnp.ones is a read-only strided view, a program output a
         # writeable C array), each time costing the whole compile. Read-only
-        # 'A'-layout arrays accept them all; the program copies to contiguous
-        # buffers on entry where its loops need them.
-        signature = tuple(numba.types.Array(numba.from_dtype(a.dtype), a.ndim, "A", readonly=True)
+        # C-contiguous arrays accept writeable ones too; other layouts are
+        # copied by the caller (``call_contiguous``). Typed 'C' rather than
+        # 'A', the program needs no np.ascontiguousarray per input (each a
+        # numba overload compile, 0.4-0.7 s of W4's first call).
+        signature = tuple(numba.types.Array(numba.from_dtype(a.dtype), a.ndim, "C", readonly=True)
                           for a in (*self.extra_consts, *args))
         if signature not in self.program.signatures:  # programs with the same source share a module
             self.program.compile(signature)
             self.program.disable_compile()
-        out = self.program(*self.extra_consts, *args)
+        out = call_contiguous(self.program, (*self.extra_consts, *args))
         self.compiled = True
         program_stats = self.program.stats
         if program_stats.cache_hits:
@@ -614,6 +613,20 @@ class Executable:
             how = "loaded from numba's cache" if program_stats.cache_hits else "compiled"
             log.warning("jit(%s): %s in %.3f s (%s)", self.name, how, time.perf_counter() - started, self.path)
         return out
+
+
+def call_contiguous(program, args):
+    """``program(*args)``, copying the arrays that are not C-contiguous (its
+    only signature takes C-contiguous arrays). Callers on a hot path call the
+    program directly and come here when that raises TypeError, so the
+    contiguity check costs nothing in the common case."""
+    try:
+        return program(*args)
+    except TypeError:
+        if all(a.flags.c_contiguous for a in args):
+            raise  # not a layout mismatch
+    # (np.ascontiguousarray would also turn a rank-0 array into rank 1.)
+    return program(*[a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in args])
 
 
 _blas_limited = False

@@ -5,8 +5,9 @@ vectorizer: a parallel loop over ``sin(cos(x)) * tanh(x) + x * x`` ran several t
 than NumPy. The functions here are pure arithmetic (range reduction, a polynomial, bit
 tricks through scalar ``.view``), with ``a if c else b`` selects that LLVM turns into
 vector selects, so a generated loop that calls them compiles to SIMD code (``<8 x float>``
-on AVX2). Each is ``@numba.njit(inline="always")``: numba splices its IR into the caller,
-so it costs nothing to call and is optimized together with the loop around it.
+on AVX2). Each public function is a cached ``@numba.njit`` function (private helpers are
+``inline="always"`` into them): a caller links its LLVM bitcode and LLVM inlines it into
+the loop, so it costs nothing to call and is optimized together with the loop around it.
 
 Naming: ``<op>_f32(x)`` / ``<op>_f64(x)``; the argument must already have that dtype
 (the float32 versions compute in float32 unless their docstring says otherwise).
@@ -23,7 +24,7 @@ inf and invalid input gives nan.
 
 Caveat for callers that cache: numba's on-disk cache of a function that inlines these
 checks only the caller's own source file, so a change to this module needs the callers'
-caches cleared (numbax's cache key should include this module's hash).
+caches cleared (numbax's program key includes this module's hash).
 """
 
 import math
@@ -39,7 +40,19 @@ __all__ = [
     "cosh_f32", "cosh_f64", "asinh_f32", "asinh_f64", "acosh_f32", "acosh_f64", "atanh_f32", "atanh_f64",
 ]
 
-_inline = numba.njit(inline="always", cache=True, error_model="numpy")
+_inline_always = numba.njit(inline="always", cache=True, error_model="numpy")
+_callee = numba.njit(cache=True, error_model="numpy")
+
+
+def _inline(fn):
+    """Private helpers are spliced into the public function that uses them
+    (numba IR inlining, paid once per public function and cached). Public
+    functions are plain cached njit functions: a program that calls one links
+    its LLVM bitcode, and LLVM inlines it into the loop before vectorizing, so
+    the loop still gets SIMD code, while numba no longer copies and retypes
+    the function's IR at every call site of every program (W4's first call
+    spent ~1.3 s in numba's IR inlining of tanh/exp/log)."""
+    return (_inline_always if fn.__name__.startswith("_") else _callee)(fn)
 
 f32 = np.float32
 f64 = np.float64
@@ -577,7 +590,7 @@ def erf_f32(x):
     return f32(xc * _poly_f64(z, _ERF_NUM32) / _poly_f64(z, _ERF_DEN32))
 
 
-@numba.njit(inline="always", cache=True, error_model="numpy")
+@_inline
 def erf_f64(x):
     """Error function for float64: math.erf (libm, not vectorized; 3 ulp from SciPy's). A branch-free float64
     erf needs several polynomial pieces computed together; not done yet."""
@@ -645,7 +658,7 @@ def pow_f32(x, y):
     return f32(1.0) if ((y == f32(0.0)) | (x == f32(1.0))) else r
 
 
-@numba.njit(inline="always", cache=True, error_model="numpy")
+@_inline
 def pow_f64(x, y):
     """x**y for float64: numba's ``x ** y`` (libm pow, not vectorized). A correctly rounded
     float64 pow needs log in double-double precision (exp(y log x) in plain float64 is off

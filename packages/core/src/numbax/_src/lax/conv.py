@@ -837,7 +837,7 @@ def _conv_general_dilated_lower(ctx, eqn):
             f"lhs {lhs.aval.str_short()}); use float32 (preferred_element_type=numbax.numpy.float32) or "
             "call it without numbax.jit.")
     if 0 in out.aval.shape:
-        ctx.define(out, f"np.zeros({tuple(out.aval.shape)}, {ctx.np_dtype(dtype)})")
+        ctx.define(out, f"rt.full({tuple(out.aval.shape)}, 0, {ctx.np_dtype(dtype)})")
         return
 
     def filled(values, fill):
@@ -853,7 +853,7 @@ def _conv_general_dilated_lower(ctx, eqn):
     names = [ctx.fresh(prefix) for prefix in ("cx", "cw", "cout")]
     ctx.emit(f"{names[0]} = {x}")
     ctx.emit(f"{names[1]} = {w}")
-    ctx.emit(f"{names[2]} = np.empty({canonical}, {ctx.np_dtype(dtype)})")
+    ctx.emit(f"{names[2]} = rt.empty({canonical}, {ctx.np_dtype(dtype)})")
     args = [filled(p["window_strides"], 1), filled((lo for lo, _ in p["padding"]), 0), filled(p["lhs_dilation"], 1),
             filled(p["rhs_dilation"], 1), p["feature_group_count"], p["batch_group_count"]]
     ctx.emit(f"rt.{'conv_gemm' if gemm else 'conv_direct'}({', '.join(names)}, {', '.join(map(str, args))})")
@@ -883,7 +883,7 @@ def _reduce_window_lowering(kind):
             return
         identity = literal_text(_identity(kind, dtype), dtype)
         if 0 in out.aval.shape or 0 in x.aval.shape:
-            ctx.define(out, f"np.full({tuple(out.aval.shape)}, {identity}, {ctx.np_dtype(dtype)})")
+            ctx.define(out, f"rt.full({tuple(out.aval.shape)}, {identity}, {ctx.np_dtype(dtype)})")
             return
         if kind == "sum":
             combine = "{acc} + {v}"

@@ -10,7 +10,6 @@ where NumPy has no equivalent.
 """
 
 import numpy as np
-import scipy.linalg
 
 from .. import dtypes
 from ..array import ArrayImpl
@@ -213,6 +212,7 @@ def _triangular_solve_impl(a, b, *, left_side, lower, transpose_a, conjugate_a, 
     out = np.empty(b.shape, b.dtype)
     if b.size == 0:
         return out
+    import scipy.linalg  # imported on first use: it costs ~0.1 s of ``import numbax``
     # BLAS trsm does no singularity check: a zero pivot gives inf/NaN, as in XLA.
     trsm = scipy.linalg.blas.get_blas_funcs("trsm", dtype=b.dtype)
     for index in np.ndindex(*b.shape[:-2]):
@@ -288,6 +288,7 @@ def _lu_impl(x):
     lu = x.copy()
     pivots = np.broadcast_to(np.arange(min(m, n), dtype=np.int32), batch + (min(m, n),)).copy()
     if x.size:
+        import scipy.linalg  # imported on first use, see _triangular_solve_impl
         # LAPACK's getrf, not scipy.linalg.lu_factor: that one warns on singular
         # matrices, where JAX returns the factors (with a zero on U's diagonal).
         getrf = scipy.linalg.lapack.get_lapack_funcs("getrf", dtype=x.dtype)
@@ -706,7 +707,7 @@ def _define_stacked(ctx, out, expr, subset_axis=None, subset=None):
 def _define_eye(ctx, out):
     """``out`` ``(..., r, c)``: identity matrices (ones on the main diagonal)."""
     *batch, rows, cols = out.aval.shape
-    name = ctx.define(out, f"np.zeros({tuple(out.aval.shape)}, {ctx.dtype(out)})")
+    name = ctx.define(out, f"rt.full({tuple(out.aval.shape)}, 0, {ctx.dtype(out)})")
     count = int(np.prod(batch))
     if count and min(rows, cols):
         flat = ctx.fresh("eye")
@@ -759,7 +760,7 @@ def _qr_lower(ctx, eqn):
     (x,), (q, r) = eqn.invars, eqn.outvars
     if 0 in x.aval.shape:
         _define_eye(ctx, q)
-        ctx.define(r, f"np.zeros({tuple(r.aval.shape)}, {ctx.dtype(r)})")
+        ctx.define(r, f"rt.full({tuple(r.aval.shape)}, 0, {ctx.dtype(r)})")
         return
     names = _results(ctx, f"rt.qr_batched({_stack(ctx, x)}, {eqn.params['full_matrices']})", 2)
     for out, name in zip((q, r), names):
@@ -787,7 +788,7 @@ def _svd_lower(ctx, eqn):
     *batch, m, n = x.aval.shape
     k = min(m, n)
     if 0 in x.aval.shape:
-        ctx.define(outs[0], f"np.zeros({tuple(outs[0].aval.shape)}, {ctx.dtype(outs[0])})")
+        ctx.define(outs[0], f"rt.full({tuple(outs[0].aval.shape)}, 0, {ctx.dtype(outs[0])})")
         for out in outs[1:]:
             _define_eye(ctx, out)
         return

@@ -565,7 +565,7 @@ def _concatenate_lower(ctx, eqn):
 
 def _pad_lower(ctx, eqn):
     (x, value), (out,) = eqn.invars, eqn.outvars
-    name = ctx.define(out, f"np.full({tuple(out.aval.shape)}, {ctx.read(value)}, {ctx.dtype(out)})")
+    name = ctx.define(out, f"rt.full({tuple(out.aval.shape)}, {ctx.read(value)}, {ctx.dtype(out)})")
     target, source = [], []
     for (lo, hi, interior), size, out_size in zip(eqn.params["padding_config"], x.aval.shape, out.aval.shape):
         step = interior + 1

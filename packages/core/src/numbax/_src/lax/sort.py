@@ -228,7 +228,7 @@ def _take_rows(ctx, x, axis, order, width):
     rows, taken = ctx.fresh("rows"), ctx.fresh("taken")
     ctx.emit(f"{rows} = {rows_expr}")
     count = math.prod(x.aval.shape) // x.aval.shape[axis] if x.aval.shape[axis] else 0
-    ctx.emit(f"{taken} = np.empty(({count}, {width}), {ctx.dtype(x)})")
+    ctx.emit(f"{taken} = rt.empty(({count}, {width}), {ctx.dtype(x)})")
     with ctx.loops((count, width), parallel=False) as (r, j):
         ctx.emit(f"{taken}[{r}, {j}] = {rows}[{r}, {order}[{r}, {j}]]")
     return taken, perm
