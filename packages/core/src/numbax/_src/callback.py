@@ -136,8 +136,18 @@ def _example(x, index):
 
 
 def _lower_args(ctx, eqn):
-    """Source expressions of the operands as arrays (0-d for scalars)."""
-    return [ctx.array(v) for v in eqn.invars]
+    """Names of the operands as arrays (0-d for scalars), bound in nopython
+    code: an expression such as ``rt.full((), s, dtype)`` for a scalar cannot
+    run inside the objmode block, which is plain Python."""
+    names = []
+    for v in eqn.invars:
+        expr = ctx.array(v)
+        if not expr.isidentifier():
+            name = ctx.fresh("arg")
+            ctx.emit(f"{name} = {expr}")
+            expr = name
+        names.append(expr)
+    return names
 
 
 def _callbacks_module(ctx):

@@ -342,7 +342,9 @@ def _dot_loops(ctx, eqn, lfree, rfree, compute):
     # products, x[:, :, None] * g[:, None, :] under vmap(grad)) is a single
     # product: its axes index 0, with no zero fill and no read-modify-write.
     accumulate = math.prod(lshape[d] for d in lc) != 1
-    ctx.emit(f"{result} = np.{'zeros' if accumulate else 'empty'}({tuple(out.aval.shape) or (1,)}, {dtype})")
+    out_shape = tuple(out.aval.shape) or (1,)
+    ctx.emit(f"{result} = rt.full({out_shape}, 0, {dtype})" if accumulate
+             else f"{result} = rt.empty({out_shape}, {dtype})")
     lead = [lshape[d] for d in lb] + [lshape[d] for d in lfree]
     contract = [lshape[d] for d in lc] if accumulate else []
     shape = lead + contract + [rshape[d] for d in rfree]
@@ -386,13 +388,13 @@ def _dot_general_lower(ctx, eqn):
     b = _as_matrices(ctx, rhs, tuple(rb), tuple(rc), rfree, compute)
     result = ctx.fresh("a")
     if not lb:
-        ctx.emit(f"{result} = np.empty(({m}, {n}), {ctx.np_dtype(compute)})")
+        ctx.emit(f"{result} = rt.empty(({m}, {n}), {ctx.np_dtype(compute)})")
         ctx.emit(f"rt.matmul({a}, {b}, {result})")
     else:
         la, rb_ = ctx.fresh("lhs"), ctx.fresh("rhs")
         ctx.emit(f"{la} = {a}")
         ctx.emit(f"{rb_} = {b}")
-        ctx.emit(f"{result} = np.empty(({batch}, {m}, {n}), {ctx.np_dtype(compute)})")
+        ctx.emit(f"{result} = rt.empty(({batch}, {m}, {n}), {ctx.np_dtype(compute)})")
         with ctx.loops((batch,), parallel=False) as (i,):
             ctx.emit(f"rt.matmul({la}[{i}], {rb_}[{i}], {result}[{i}])")
     ctx.define(out, f"{result}.reshape({tuple(out.aval.shape) or (1,)})")
