@@ -134,7 +134,7 @@ def test_per_example_grads_run_flat_and_write_outer_products_once():
 def test_large_batched_dot_calls_blas_per_batch():
     a, b = np.ones((4, 32, 32), np.float32), np.ones((4, 32, 32), np.float32)
     body = _body(lambda a, b: xnp.matmul(a, b), a, b)
-    assert re.search(r"rt\.matmul\(lhs\d+\[i\d+\], rhs\d+\[i\d+\], a\d+\[i\d+\]\)", body), body
+    assert re.search(r"rt\.matmul\(lhs\d+\[i\d+\], rhs\d+\[i\d+\], a\d+\[i\d+\], BLAS_POOL\)", body), body
 
 
 def test_transposed_product_is_computed_transposed():
@@ -197,3 +197,11 @@ def test_scan_input_projection_is_one_product_before_the_loop():
         want = np.tanh(want @ w + x @ u)
     np.testing.assert_allclose(h, want, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(hs, np.stack(want_hs), rtol=1e-5, atol=1e-6)
+
+
+def test_products_use_the_blas_pool_only_in_programs_without_numba_threads():
+    a = np.ones((64, 64), np.float32)
+    assert "BLAS_POOL = True" in numbax.jit(lambda a: a @ a).lower(a).compile().source
+    big = np.ones((1024, 1024), np.float32)  # a parallel tanh loop: products stay on the calling thread
+    source = numbax.jit(lambda a: xnp.tanh(a) @ a).lower(big).compile().source
+    assert "numba.prange" in source and "BLAS_POOL = False" in source

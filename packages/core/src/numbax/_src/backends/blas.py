@@ -132,9 +132,11 @@ def _layout(x):
 
 if AVAILABLE:
     @_jit
-    def matmul(a, b, out):
+    def matmul(a, b, out, pool):
         """``out[...] = a @ b`` for 2-D float arrays of one dtype; ``out``
-        row-major. Transposed views are read in place; other layouts copied."""
+        row-major. Transposed views are read in place; other layouts copied.
+        ``pool``: whether a large product may use NumPy's thread pool (False
+        in programs with numba-parallel loops, see ``cpu.BLAS_POOL``)."""
         m, k = a.shape
         n = b.shape[1]
         if m == 0 or n == 0:
@@ -147,7 +149,7 @@ if AVAILABLE:
             raise ValueError("matmul: out must be row-major")
         trans_a, lda = _layout(a)
         trans_b, ldb = _layout(b)
-        serial = m * n * k < SERIAL_PRODUCT
+        serial = not pool or m * n * k < SERIAL_PRODUCT
         if serial:
             previous = _set_threads_local(np.int32(1))
         if trans_a and trans_b:
@@ -158,6 +160,6 @@ if AVAILABLE:
             _set_threads_local(previous)
 else:
     @_jit
-    def matmul(a, b, out):
+    def matmul(a, b, out, pool):
         """``out[...] = a @ b`` through numba's np.dot (SciPy's BLAS)."""
         np.dot(a, b, out)

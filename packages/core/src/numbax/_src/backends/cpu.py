@@ -107,6 +107,11 @@ class LoweringContext:
         self.counter = 0
         self.env = {}
         self.uses_prange = False
+        # Whether a rule called a kernel that runs on numba's threads (conv_direct).
+        self.parallel_kernels = False
+        # The name products pass as ``rt.matmul``'s ``pool``, bound once the
+        # whole program is printed (see BLAS_POOL).
+        self.blas_pool = "BLAS_POOL"
         # Module-level imports a rule needs (``import_module``), and whether a
         # rule calls back into Python (``numba.objmode``): such a program keeps
         # the GIL, since an objmode block must hold it anyway.
@@ -547,6 +552,13 @@ def render_program(closed, key="", donated=()):
     jaxpr_comment = "\n".join("# " + line for line in str(jaxpr).split("\n"))
     text = HEADER.format(key=key, jaxpr_comment=jaxpr_comment)
     text += "".join(f"import {module} as {alias}\n" for alias, module in sorted(ctx.imports.items()))
+    # Large products use NumPy's BLAS pool only in programs without numba
+    # threads: after a product the pool's threads spin for a while, and a
+    # numba-parallel loop (or conv_direct) right after then fights them for the
+    # cores. Measured on the 2-core machine: W7's CNN step 92 ms with both,
+    # 57 ms with serial products; W4's MLP step (no parallel loop) 3.9 ms
+    # with the pool, 5.5-6.3 ms without.
+    text += f"\nBLAS_POOL = {not (ctx.uses_prange or ctx.parallel_kernels)}\n"
     text += "\n@numba.njit({flags})\ndef program(" + signature + "):\n" + body + "\n"
     return text, describe_plan(steps), ctx.extra_consts, ctx.uses_prange, ctx.holds_gil
 

@@ -100,14 +100,15 @@ def _phase_taps(phase, taps, stride, rd, low, ld):
 
 
 @_jit
-def conv_gemm(x, w, out, strides, low, ld, rd, feature_groups, batch_groups):
+def conv_gemm(x, w, out, strides, low, ld, rd, feature_groups, batch_groups, pool):
     """``out`` = the convolution as im2col + one BLAS GEMM per group and output
     phase (floats only). With input dilation the output positions split into
     ``prod(ld)`` phases, each of which meets a fixed subset of the taps: the
     columns hold only those, not the zeros of the dilation holes.
 
     The gathers are serial loops (a ``prange`` made them ~10x slower under
-    load); BLAS (NumPy's, ``blas.matmul``) runs the GEMM on its own threads."""
+    load); BLAS (NumPy's, ``blas.matmul``) runs the GEMM, on its thread pool
+    when ``pool``."""
     n_out, p1, p2, p3, o_total = out.shape
     k1, k2, k3, cg, _ = w.shape
     groups = feature_groups * batch_groups
@@ -169,10 +170,10 @@ def conv_gemm(x, w, out, strides, low, ld, rd, feature_groups, batch_groups):
                                                         cols[row, col + ch] = 0
                                                 col += cg
                     if whole:
-                        matmul(cols, wmat, out.reshape((rows, o_total)))
+                        matmul(cols, wmat, out.reshape((rows, o_total)), pool)
                         continue
                     res = np.empty((rows, og), out.dtype)
-                    matmul(cols, wmat, res)
+                    matmul(cols, wmat, res, pool)
                     for n in range(n_out):
                         for j1 in range(m1):
                             for j2 in range(m2):

@@ -856,6 +856,10 @@ def _conv_general_dilated_lower(ctx, eqn):
     ctx.emit(f"{names[2]} = rt.empty({canonical}, {ctx.np_dtype(dtype)})")
     args = [filled(p["window_strides"], 1), filled((lo for lo, _ in p["padding"]), 0), filled(p["lhs_dilation"], 1),
             filled(p["rhs_dilation"], 1), p["feature_group_count"], p["batch_group_count"]]
+    if gemm:
+        args.append(ctx.blas_pool)
+    else:
+        ctx.parallel_kernels = True  # conv_direct runs on numba's threads
     ctx.emit(f"rt.{'conv_gemm' if gemm else 'conv_direct'}({', '.join(names)}, {', '.join(map(str, args))})")
     result = f"{names[2]}.reshape({tuple(out_shape)})"
     inverse = tuple(int(i) for i in np.argsort(out_axes))

@@ -389,14 +389,14 @@ def _dot_general_lower(ctx, eqn):
     result = ctx.fresh("a")
     if not lb:
         ctx.emit(f"{result} = rt.empty(({m}, {n}), {ctx.np_dtype(compute)})")
-        ctx.emit(f"rt.matmul({a}, {b}, {result})")
+        ctx.emit(f"rt.matmul({a}, {b}, {result}, {ctx.blas_pool})")
     else:
         la, rb_ = ctx.fresh("lhs"), ctx.fresh("rhs")
         ctx.emit(f"{la} = {a}")
         ctx.emit(f"{rb_} = {b}")
         ctx.emit(f"{result} = rt.empty(({batch}, {m}, {n}), {ctx.np_dtype(compute)})")
         with ctx.loops((batch,), parallel=False) as (i,):
-            ctx.emit(f"rt.matmul({la}[{i}], {rb_}[{i}], {result}[{i}])")
+            ctx.emit(f"rt.matmul({la}[{i}], {rb_}[{i}], {result}[{i}], {ctx.blas_pool})")
     ctx.define(out, f"{result}.reshape({tuple(out.aval.shape) or (1,)})")
 
 
