@@ -56,9 +56,9 @@ def executable_for(closed, name, donated=()):
     return executable
 
 
-def _call_contiguous(program, args):
-    from .backends.cpu import call_contiguous
-    return call_contiguous(program, args)
+def _retry_contiguous(program, args):
+    from .backends.cpu import retry_contiguous  # numba loads with the first compiled program
+    return retry_contiguous(program, args)
 
 
 def _pjit_impl(*args, jaxpr, name):
@@ -179,8 +179,8 @@ class _Entry:
             return outs
         try:
             return self.program(*self.prefix, *values)
-        except TypeError:  # an argument is not C-contiguous
-            return _call_contiguous(self.program, (*self.prefix, *values))
+        except TypeError:  # an argument may not be C-contiguous
+            return _retry_contiguous(self.program, (*self.prefix, *values))
 
     def outputs(self, flat):
         """The program's flat NumPy outputs as the function's pytree of arrays."""
@@ -405,11 +405,7 @@ class Jitted:
             else:
                 entry = self._by_arrays.get(array_key := tuple(key))
                 if entry is not None:
-                    values = [x._value for x in args]
-                    try:
-                        outs = entry.program(*entry.prefix, *values)
-                    except TypeError:  # an argument is not C-contiguous
-                        outs = _call_contiguous(entry.program, (*entry.prefix, *values))
+                    outs = entry.run([x._value for x in args], self.name)
                     return ArrayImpl(outs[0], entry.out_weak[0]) if entry.single else entry.outputs(outs)
         if self.donate_argnums:
             out = self._call_donating(args, kwargs)

@@ -629,14 +629,20 @@ class Executable:
 
 def call_contiguous(program, args):
     """``program(*args)``, copying the arrays that are not C-contiguous (its
-    only signature takes C-contiguous arrays). Callers on a hot path call the
-    program directly and come here when that raises TypeError, so the
-    contiguity check costs nothing in the common case."""
+    only signature takes C-contiguous arrays). The copies are made only after
+    numba rejected the arguments, so the common case pays no check."""
     try:
         return program(*args)
     except TypeError:
-        if all(a.flags.c_contiguous for a in args):
-            raise  # not a layout mismatch
+        return retry_contiguous(program, args)
+
+
+def retry_contiguous(program, args):
+    """Called while handling the TypeError of ``program(*args)``: run it on
+    C-contiguous copies of the arrays that are not, or re-raise when all are
+    (the error was not about layouts)."""
+    if all(a.flags.c_contiguous for a in args):
+        raise  # the TypeError being handled: it was not about layouts
     # (np.ascontiguousarray would also turn a rank-0 array into rank 1.)
     return program(*[a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in args])
 

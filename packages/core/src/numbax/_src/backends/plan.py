@@ -88,6 +88,23 @@ class Kernel:
         return f"kernel: {self.eqn.primitive.name}"
 
 
+def use_counts(eqns, outvars):
+    """``{var: how many times it is read}`` by ``eqns`` and as one of ``outvars``."""
+    uses = {}
+    for v in [v for eqn in eqns for v in eqn.invars] + list(outvars):
+        if not isinstance(v, Literal):
+            uses[v] = uses.get(v, 0) + 1
+    return uses
+
+
+def with_invars(eqn, names):
+    """``eqn`` reading ``names.get(v, v)`` for each input var (itself when none is renamed)."""
+    if not any(not isinstance(v, Literal) and v in names for v in eqn.invars):
+        return eqn
+    invars = [v if isinstance(v, Literal) else names.get(v, v) for v in eqn.invars]
+    return JaxprEqn(invars, eqn.outvars, eqn.primitive, eqn.params, eqn.source_info)
+
+
 def _live_eqns(eqns, outvars):
     """The equations whose outputs are needed (dead code removed)."""
     live = {v for v in outvars if not isinstance(v, Literal)}
@@ -125,10 +142,8 @@ def _fold_splats(eqns, backend):
                     splat[y] = splat[x]
         rule = lowering_rule(eqn.primitive, backend)
         if (isinstance(rule, Elementwise) and rule.index_map is None and name != "iota"
-                and not eqn.primitive.multiple_results and eqn.outvars[0].aval.shape
-                and any(not isinstance(v, Literal) and v in splat for v in eqn.invars)):
-            invars = [splat.get(v, v) if not isinstance(v, Literal) else v for v in eqn.invars]
-            eqn = JaxprEqn(invars, eqn.outvars, eqn.primitive, eqn.params, eqn.source_info)
+                and not eqn.primitive.multiple_results and eqn.outvars[0].aval.shape):
+            eqn = with_invars(eqn, splat)
         out.append(eqn)
     return out
 
@@ -139,14 +154,7 @@ def _fold_transposed_dots(eqns, outvars):
     computes the transposed result directly: no product buffer and no strided
     copy. Reverse-mode matmuls produce this pattern for every weight
     gradient (``(x.T @ g).T``). Only when the product has no other use."""
-    uses = {}
-    for eqn in eqns:
-        for v in eqn.invars:
-            if not isinstance(v, Literal):
-                uses[v] = uses.get(v, 0) + 1
-    for v in outvars:
-        if not isinstance(v, Literal):
-            uses[v] = uses.get(v, 0) + 1
+    uses = use_counts(eqns, outvars)
     producer = {eqn.outvars[0]: k for k, eqn in enumerate(eqns) if eqn.primitive.name == "dot_general"}
     replaced, dropped = {}, set()
     for k, eqn in enumerate(eqns):
@@ -223,16 +231,7 @@ def _merge_recomputed_scans(eqns, outvars):
             break
     if not replaced:
         return eqns
-    out = []
-    for k, eqn in enumerate(eqns):
-        if k in dropped:
-            continue
-        eqn = replaced.get(k, eqn)
-        if any(not isinstance(v, Literal) and v in renamed for v in eqn.invars):
-            invars = [renamed.get(v, v) if not isinstance(v, Literal) else v for v in eqn.invars]
-            eqn = JaxprEqn(invars, eqn.outvars, eqn.primitive, eqn.params, eqn.source_info)
-        out.append(eqn)
-    return out
+    return [with_invars(replaced.get(k, eqn), renamed) for k, eqn in enumerate(eqns) if k not in dropped]
 
 
 def _scan_output_match(first, later):
@@ -245,7 +244,7 @@ def _scan_output_match(first, later):
     # Number both bodies in one table, later's body reading first's inputs.
     b_names = dict(zip(b_body.jaxpr.invars, a_body.jaxpr.invars))
     combined = _value_numbers(Jaxpr([], a_body.jaxpr.invars, [],
-                                    a_body.jaxpr.eqns + _renamed_eqns(b_body.jaxpr, b_names)))
+                                    a_body.jaxpr.eqns + [with_invars(e, b_names) for e in b_body.jaxpr.eqns]))
     a_out = [combined.get(v) if not isinstance(v, Literal) else None for v in a_body.jaxpr.outvars]
     b_out = [combined.get(b_names.get(v, v)) if not isinstance(v, Literal) else None for v in b_body.jaxpr.outvars]
     mapping = {}
@@ -267,14 +266,6 @@ def _scan_output_match(first, later):
             mapping[var] = target
     return mapping
 
-
-def _renamed_eqns(jaxpr, names):
-    """The equations of ``jaxpr`` reading ``names[v]`` for each renamed var."""
-    out = []
-    for eqn in jaxpr.eqns:
-        invars = [names.get(v, v) if not isinstance(v, Literal) else v for v in eqn.invars]
-        out.append(JaxprEqn(invars, eqn.outvars, eqn.primitive, eqn.params, eqn.source_info))
-    return out
 
 
 def plan_jaxpr(jaxpr, backend):

@@ -955,10 +955,10 @@ def _hoisted_accumulators(jaxpr, n_consts, n_carry, length):
     values it must stack appended to its outputs (``stacked``: one var each;
     xs are not stacked again); ``finals[k]`` is a Jaxpr of ``(carry k's
     initial value, stacked a, stacked b)`` giving carry k's final value."""
-    uses = {}
-    for v in [v for e in jaxpr.eqns for v in e.invars] + list(jaxpr.outvars):
-        if not isinstance(v, Literal):
-            uses[v] = uses.get(v, 0) + 1
+    from ..backends.plan import use_counts
+    if jaxpr.constvars:
+        return None
+    uses = use_counts(jaxpr.eqns, jaxpr.outvars)
     producer = {v: e for e in jaxpr.eqns for v in e.outvars}
     consts = set(jaxpr.invars[:n_consts])
     found = {}
@@ -1030,7 +1030,7 @@ def _scan_lower(ctx, eqn):
         xs_vars += [Var(v.aval.update(shape=(length, *v.aval.shape))) for v in exported]
         body = ClosedJaxpr(body_rest, [])
     accumulate = _hoisted_accumulators(body.jaxpr, n_consts, n_carry, length) \
-        if length > 1 and not body.consts and not body.jaxpr.constvars else None
+        if length > 1 and not body.consts else None
     stacked, finals = [], {}
     if accumulate is not None:
         body_jaxpr, stacked, finals = accumulate

@@ -108,11 +108,6 @@ def _round_impl(x, rounding_method=0):
     return np.where(np.abs(x - truncated) >= 0.5, truncated + np.sign(x), truncated).astype(x.dtype)
 
 
-def _logistic_impl(x):
-    import scipy.special  # imported on first use, see _scipy
-    return scipy.special.expit(x).astype(x.dtype, copy=False)
-
-
 def _integer_pow_impl(x, y):
     if y == 0:
         return np.ones_like(x)
@@ -143,7 +138,7 @@ log_p = naryop("log", np.log, FLOATS, nargs=1)
 log1p_p = naryop("log1p", np.log1p, FLOATS, nargs=1)
 expm1_p = naryop("expm1", np.expm1, FLOATS, nargs=1)
 tanh_p = naryop("tanh", np.tanh, FLOATS, nargs=1)
-logistic_p = naryop("logistic", _logistic_impl, FLOATS, nargs=1)
+logistic_p = naryop("logistic", _scipy("expit"), FLOATS, nargs=1)
 sin_p = naryop("sin", np.sin, FLOATS, nargs=1)
 cos_p = naryop("cos", np.cos, FLOATS, nargs=1)
 tan_p = naryop("tan", np.tan, FLOATS, nargs=1)
