@@ -1,9 +1,17 @@
 """Fixtures shared by every package's tests."""
 
-import numpy as np
-import pytest
+import os
 
-import numbax
+# Every first jit call compiles before it returns, as the tests compare
+# compiled programs against eager results (and subprocesses inherit this).
+# The op-by-op phase of background compilation is tested on its own, in
+# tests/core/test_background_compile.py.
+os.environ.setdefault("NUMBAX_BACKGROUND_COMPILE", "0")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import numbax  # noqa: E402
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ import contextlib
 import os
 
 
-def _env_flag(name):
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+def _env_flag(name, default=""):
+    return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
 
 
 class Config:
@@ -16,11 +16,16 @@ class Config:
     narrowed to 32 bits everywhere (``float64`` arrays become ``float32``).
     Also set by the environment variable ``NUMBAX_ENABLE_X64=1``.
     ``numbax_check_jaxprs``: run the jaxpr typechecker after every trace.
+    ``numbax_background_compile``: while a jitted program is not in the disk
+    cache, run its calls op by op and compile it in a worker process
+    (``backends/background.py``; default on, ``NUMBAX_BACKGROUND_COMPILE=0``
+    turns it off).
     """
 
     _defaults = {
         "jax_enable_x64": _env_flag("NUMBAX_ENABLE_X64") or _env_flag("JAX_ENABLE_X64"),
         "numbax_check_jaxprs": _env_flag("NUMBAX_CHECK_JAXPRS"),
+        "numbax_background_compile": _env_flag("NUMBAX_BACKGROUND_COMPILE", "1"),
     }
 
     def __init__(self):

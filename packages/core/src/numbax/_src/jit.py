@@ -174,8 +174,9 @@ class _Entry:
         if self.program is None:
             executable = self.executable = executable_for(self.jaxpr, name)
             outs = executable(*self.const_values, *values)
-            self.prefix = tuple(executable.extra_consts) + tuple(self.const_values)
-            self.program = executable.program
+            if getattr(executable, "compiled", True):  # not while it compiles in the background
+                self.prefix = tuple(executable.extra_consts) + tuple(self.const_values)
+                self.program = executable.program
             return outs
         try:
             return self.program(*self.prefix, *values)
@@ -499,6 +500,7 @@ class Compiled:
             offset = len(entry.const_values)
             donated = tuple(offset + i for i in jitted._donated_leaves(*call_args))
         self.executable = executable_for(entry.jaxpr, jitted.name, donated)
+        self.executable.finish_compiling()
         self.source = self.executable.source
         self.path = self.executable.path
 

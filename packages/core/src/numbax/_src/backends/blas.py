@@ -20,10 +20,6 @@ another BLAS) or ``NUMBAX_NUMPY_BLAS=0``; ``matmul`` is then numba's ``np.dot``.
 ``AVAILABLE`` into every program's cache key.
 """
 
-import ctypes
-import glob
-import os
-
 import numba
 import numpy as np
 from llvmlite import binding, ir
@@ -31,13 +27,14 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from . import numpy_gemm
+
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 # cblas enums (C ints); the sizes and leading dimensions are 64-bit (ILP64)
 ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112
-_SYMBOLS = {"float32": ("numbax_sgemm", "scipy_cblas_sgemm64_"),
-            "float64": ("numbax_dgemm", "scipy_cblas_dgemm64_"),
-            "threads": ("numbax_blas_threads_local", "openblas_set_num_threads_local")}
+# The names programs call them by (numpy_gemm.SYMBOLS: what they are in NumPy's OpenBLAS)
+_NAMES = {"float32": "numbax_sgemm", "float64": "numbax_dgemm", "threads": "numbax_blas_threads_local"}
 
 # Products below this many multiply-adds run on the calling thread alone
 # (OpenBLAS's per-thread setting), larger ones on NumPy's pool. Waking a
@@ -48,27 +45,11 @@ _SYMBOLS = {"float32": ("numbax_sgemm", "scipy_cblas_sgemm64_"),
 SERIAL_PRODUCT = 1 << 23
 
 
-def _register():
-    """Register NumPy's gemm functions with LLVM; True if both were found."""
-    site = os.path.dirname(os.path.dirname(os.path.abspath(np.__file__)))
-    paths = (glob.glob(os.path.join(site, "numpy.libs", "libscipy_openblas64_*"))  # Linux, Windows wheels
-             + glob.glob(os.path.join(site, "numpy", ".dylibs", "libscipy_openblas64_*")))  # macOS wheels
-    for path in paths:
-        try:
-            lib = ctypes.CDLL(path)  # already loaded by NumPy: the same handle, the same thread pool
-            addresses = {ours: ctypes.cast(getattr(lib, theirs), ctypes.c_void_p).value
-                         for ours, theirs in _SYMBOLS.values()}
-        except (OSError, AttributeError):
-            continue
-        for name, address in addresses.items():
-            binding.add_symbol(name, address)
-        return True
-    return False
-
-
 # Registered even when NUMBAX_NUMPY_BLAS=0 (which tests the fallback): kernels
 # loaded from numba's cache (conv_gemm) may have been compiled calling them.
-AVAILABLE = _register() and os.environ.get("NUMBAX_NUMPY_BLAS", "1") != "0"
+for _key, _address in (numpy_gemm.addresses() or {}).items():
+    binding.add_symbol(_NAMES[_key], _address)
+AVAILABLE = numpy_gemm.available()
 
 
 @intrinsic
@@ -77,7 +58,7 @@ def _gemm(typingctx, trans_a, trans_b, m, n, k, a, lda, b, ldb, out, ldc):
     beta 0); ``a``, ``b``, ``out`` are arrays of out's float type, passed by
     their data pointers."""
     dtype = out.dtype
-    if str(dtype) not in _SYMBOLS or a.dtype != dtype or b.dtype != dtype:
+    if str(dtype) not in ("float32", "float64") or a.dtype != dtype or b.dtype != dtype:
         return None
     sig = types.void(trans_a, trans_b, m, n, k, a, lda, b, ldb, out, ldc)
 
@@ -86,7 +67,7 @@ def _gemm(typingctx, trans_a, trans_b, m, n, k, a, lda, b, ldb, out, ldc):
         enum, size, pointer = ir.IntType(32), ir.IntType(64), real.as_pointer()
         fnty = ir.FunctionType(ir.VoidType(), [enum, enum, enum, size, size, size, real, pointer, size,
                                                pointer, size, real, pointer, size])
-        gemm = cgutils.get_or_insert_function(builder.module, fnty, _SYMBOLS[str(dtype)][0])
+        gemm = cgutils.get_or_insert_function(builder.module, fnty, _NAMES[str(dtype)])
 
         def arg(i, to):
             return context.cast(builder, args[i], signature.args[i], to)
@@ -109,7 +90,7 @@ def _set_threads_local(typingctx, threads):
 
     def codegen(context, builder, signature, args):
         fnty = ir.FunctionType(ir.IntType(32), [ir.IntType(32)])
-        setter = cgutils.get_or_insert_function(builder.module, fnty, _SYMBOLS["threads"][0])
+        setter = cgutils.get_or_insert_function(builder.module, fnty, _NAMES["threads"])
         return builder.call(setter, [args[0]])
     return sig, codegen
 

@@ -23,6 +23,7 @@ import importlib.util
 import os
 import sys
 import tempfile
+import time
 
 _MODULE_PREFIX = "numbax_program_"
 _temporary_dir = None
@@ -60,7 +61,7 @@ def program_key(*parts):
 
 def write_atomic(path, text):
     directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".py")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.splitext(path)[1])
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text)
@@ -71,10 +72,10 @@ def write_atomic(path, text):
         raise
 
 
-def load_program(key, render):
-    """Import the module of program ``key``, writing it with ``render(cache)``
-    first if no file exists (``cache``: whether numba may cache it).
-    Returns ``(module, path, persistent)``."""
+def write_program(key, render):
+    """The file of program ``key``, written with ``render(cache)`` if it does not
+    exist yet (``cache``: whether numba may cache it). Returns ``(path, persistent)``;
+    ``import_program(path)`` imports it."""
     directory, persistent = _directory()
     path = os.path.join(directory, f"p_{key}.py")
     if not os.path.exists(path):
@@ -91,14 +92,75 @@ def load_program(key, render):
             os.utime(os.path.join(directory, f"p_{key}.used"))
         except OSError:
             pass
-    name = _MODULE_PREFIX + key
+    return path, persistent
+
+
+def import_program(path):
+    """The module of the program file ``path`` (imported once per process)."""
+    name = _MODULE_PREFIX + os.path.basename(path)[2:-3]
     module = sys.modules.get(name)
     if module is None or getattr(module, "__file__", None) != path:
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
-    return module, path, persistent
+    return module
+
+
+def _compiled_marker(path):
+    return path[:-len(".py")] + ".compiled"
+
+
+def mark_compiled(path):
+    """Record that numba's disk cache holds the machine code of program ``path``
+    (so a later process loads it instead of compiling in the background)."""
+    write_atomic(_compiled_marker(path), "")
+
+
+def is_compiled(path):
+    """Whether ``mark_compiled(path)`` was called (by any process): its machine
+    code is then in numba's disk cache unless numba found it stale."""
+    return os.path.exists(_compiled_marker(path))
+
+
+def _claim(path):
+    return path[:-len(".py")] + ".compiling"
+
+
+# A claim older than this is taken for a worker that died without releasing it.
+CLAIM_SECONDS = 600
+
+
+def claim_compile(path):
+    """Claim the compile of program ``path`` for this process's worker (a file
+    created exclusively, so across processes); False while another process's
+    live claim holds it."""
+    for _ in range(2):
+        try:
+            os.close(os.open(_claim(path), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            return True
+        except FileExistsError:
+            if compile_claimed(path):
+                return False
+            release_compile(path)  # stale: its worker died
+        except OSError:
+            return False
+    return False
+
+
+def compile_claimed(path):
+    """Whether a live claim on compiling program ``path`` exists."""
+    try:
+        return time.time() - os.stat(_claim(path)).st_mtime < CLAIM_SECONDS
+    except OSError:
+        return False
+
+
+def release_compile(path):
+    try:
+        os.unlink(_claim(path))
+    except OSError:
+        pass
 
 
 def _max_bytes():

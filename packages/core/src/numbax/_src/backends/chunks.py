@@ -84,3 +84,7 @@ class ChunkedExecutable:
         return tuple(v.val._value if isinstance(v, Literal) else env[v] for v in self.jaxpr.outvars)
 
     __call__ = program
+
+    def finish_compiling(self):
+        for _, executable in self.pieces:
+            executable.finish_compiling()

@@ -16,12 +16,12 @@ import logging
 import os
 import time
 
-import numba
 import numpy as np
 
 from .. import core
+from ..array import ArrayImpl
 from ..core import Literal
-from . import cache
+from . import background, cache
 from .plan import Elementwise, FusedLoop, Scalar, describe_plan, lowering_rule, plan_jaxpr
 
 BACKEND = "cpu"
@@ -580,12 +580,26 @@ class Executable:
             flags = (f"parallel={uses_prange}, nogil={not holds_gil}, cache={persistent}, error_model='numpy', "
                      f"fastmath={FASTMATH!r}")
             return text.replace("{flags}", flags, 1)
-        self.module, self.path, self.persistent = cache.load_program(key, render)
+        self.path, self.persistent = cache.write_program(key, render)
         with open(self.path) as f:
             self.source = f.read()
-        self.program = self.module.program
+        # The module's numba dispatcher, imported by finish_compiling: calls
+        # evaluated op by op (background.py) never import numba.
+        self.program = None
+        # One specialization for every call: numba would compile the program
+        # again for each new mix of array layouts and read-only flags (a
+        # broadcast jnp.ones is a read-only strided view, a program output a
+        # writeable C array), each time costing the whole compile. Read-only
+        # C-contiguous arrays accept writeable ones too; other layouts are
+        # copied by the caller (``call_contiguous``). Typed 'C' rather than
+        # 'A', the program needs no np.ascontiguousarray per input (each a
+        # numba overload compile, 0.4-0.7 s of W4's first call).
+        self.argument_types = [(a.dtype, a.ndim) for a in self.extra_consts]
+        self.argument_types += [(np.dtype(v.aval.dtype), len(v.aval.shape))
+                                for v in closed.jaxpr.constvars + closed.jaxpr.invars]
         self.render_seconds = time.perf_counter() - started
         self.compiled = False
+        self.job = None  # the background.Job compiling this program, if any
         stats["programs"] += 1
         level = debug_level()
         if level >= 1:
@@ -598,33 +612,67 @@ class Executable:
     def __call__(self, *args):
         if self.compiled:
             return call_contiguous(self.program, (*self.extra_consts, *args))
+        if self._runs_op_by_op():
+            return self._evaluate(args)
+        self.finish_compiling()
+        return call_contiguous(self.program, (*self.extra_consts, *args))
+
+    def _runs_op_by_op(self):
+        """Whether this call evaluates the jaxpr op by op while a worker process
+        compiles the program (background.py), starting the worker if needed."""
+        if background.interpreting():
+            return True
+        if self.job is None:
+            if not background.wanted(self.closed.jaxpr, self.persistent) or cache.is_compiled(self.path):
+                return False
+            self.job = background.submit(self.path, background.signature_spec(self.argument_types))
+            if debug_level() >= 1:
+                log.warning("jit(%s): compiling in a worker process; calls run op by op until it is done (%s)",
+                            self.name, self.path)
+        return not self.job.done()
+
+    def _evaluate(self, args):
+        """The jaxpr's outputs evaluated op by op, as without jit, as the tuple
+        of NumPy arrays the program would return."""
+        jaxpr = self.closed.jaxpr
+        wrapped = [ArrayImpl(a) for a in args]
+        n = len(jaxpr.constvars)
+        with background.interpreting_scope():
+            outs = core.eval_jaxpr(jaxpr, wrapped[:n], *wrapped[n:])
+        result = []
+        for out, var in zip(outs, jaxpr.outvars):
+            value = np.asarray(out._value if isinstance(out, ArrayImpl) else out, dtype=var.aval.dtype)
+            if any(value is a or np.may_share_memory(value, a) for a in args):
+                value = value.copy()  # as from the program: outputs never alias the caller's buffers
+            result.append(value)
+        return tuple(result)
+
+    def finish_compiling(self):
+        """Compile the program now, or load it from the disk cache (waiting for a
+        background worker first), so that calls run machine code from here on."""
+        if self.compiled:
+            return
+        if self.job is not None:
+            self.job.wait()
         _limit_program_blas_threads()
         _keep_freed_memory()
         started = time.perf_counter()
-        # One specialization for every call: numba would compile the program
-        # again for each new mix of array layouts and read-only flags (a
-        # broadcast jnp.ones is a read-only strided view, a program output a
-        # writeable C array), each time costing the whole compile. Read-only
-        # C-contiguous arrays accept writeable ones too; other layouts are
-        # copied by the caller (``call_contiguous``). Typed 'C' rather than
-        # 'A', the program needs no np.ascontiguousarray per input (each a
-        # numba overload compile, 0.4-0.7 s of W4's first call).
-        signature = tuple(numba.types.Array(numba.from_dtype(a.dtype), a.ndim, "C", readonly=True)
-                          for a in (*self.extra_consts, *args))
+        self.program = cache.import_program(self.path).program
+        signature = background.parse_signature(background.signature_spec(self.argument_types))
         if signature not in self.program.signatures:  # programs with the same source share a module
             self.program.compile(signature)
             self.program.disable_compile()
-        out = call_contiguous(self.program, (*self.extra_consts, *args))
         self.compiled = True
         program_stats = self.program.stats
         if program_stats.cache_hits:
             stats["cache_hits"] += 1
         else:
             stats["compiled"] += 1
+        if self.persistent and not cache.is_compiled(self.path):
+            cache.mark_compiled(self.path)
         if debug_level() >= 1:
             how = "loaded from numba's cache" if program_stats.cache_hits else "compiled"
             log.warning("jit(%s): %s in %.3f s (%s)", self.name, how, time.perf_counter() - started, self.path)
-        return out
 
 
 def call_contiguous(program, args):
@@ -735,9 +783,9 @@ def _runtime_fingerprint():
     to call NumPy's gemm would not link where that gemm is not found."""
     global _fingerprint
     if _fingerprint is None:
-        from . import blas
+        from . import numpy_gemm
         here = os.path.dirname(os.path.abspath(__file__))
-        parts = [f"numpy_blas={blas.AVAILABLE}"]
+        parts = [f"numpy_blas={numpy_gemm.available()}"]
         for name in sorted(os.listdir(here)):
             if name.endswith(".py"):
                 with open(os.path.join(here, name)) as f:

@@ -8,14 +8,37 @@ loads them from numba's cache too.
 """
 
 import math
+import sys
 
 import numba
 import numpy as np
-from numba.core import cgutils, types
-from numba.core.imputils import impl_ret_borrowed
-from numba.core.typing.npydecl import parse_dtype, parse_shape
-from numba.extending import intrinsic
-from numba.np.arrayobj import _empty_nd_impl
+
+
+def _import_arraymath_without_its_blas_probe():
+    """Import numba.np.arraymath (numba does on its first compile or cache
+    load) without the probe it runs at import: ``_check_blas`` imports
+    scipy.linalg, 0.2-0.3 s of a warm process's ~0.9 s to its first result
+    (W11 of benchmarks/jit_workloads.py), only to learn whether np.vdot may
+    call BLAS. numbax requires SciPy, so the answer is yes; numba's linalg
+    functions still import scipy.linalg (and check it) when one is compiled."""
+    if "numba.np.arraymath" in sys.modules:
+        return
+    from numba.np import linalg
+    probe = linalg.ensure_blas
+    linalg.ensure_blas = lambda: None
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        linalg.ensure_blas = probe
+
+
+_import_arraymath_without_its_blas_probe()
+
+from numba.core import cgutils, types  # noqa: E402
+from numba.core.imputils import impl_ret_borrowed  # noqa: E402
+from numba.core.typing.npydecl import parse_dtype, parse_shape  # noqa: E402
+from numba.extending import intrinsic  # noqa: E402
+from numba.np.arrayobj import _empty_nd_impl  # noqa: E402
 
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
