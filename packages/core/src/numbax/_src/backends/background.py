@@ -34,6 +34,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import threading
 import time
 
 from ..config import config
@@ -49,7 +50,8 @@ stats = {"workers": 0}
 
 _pending = collections.deque()  # jobs not started yet, oldest first
 _running = []
-_interpreting = 0  # depth of op-by-op evaluations in progress
+_lock = threading.RLock()  # guards the two lists (jit may be called from several threads)
+_interpreting = threading.local()  # .depth: op-by-op evaluations in progress on this thread
 
 
 def max_workers():
@@ -82,17 +84,16 @@ def wanted(jaxpr, persistent):
 def interpreting():
     """True inside an op-by-op evaluation: a nested program's call then evaluates
     op by op too and starts no worker (the enclosing program inlines it)."""
-    return _interpreting > 0
+    return getattr(_interpreting, "depth", 0) > 0
 
 
 @contextlib.contextmanager
 def interpreting_scope():
-    global _interpreting
-    _interpreting += 1
+    _interpreting.depth = getattr(_interpreting, "depth", 0) + 1
     try:
         yield
     finally:
-        _interpreting -= 1
+        _interpreting.depth -= 1
 
 
 def signature_spec(types):
@@ -157,30 +158,33 @@ class Job:
             cache.release_compile(self.path)  # the worker does too, unless it died first
         self.finished = True
         self.succeeded = returncode == 0
-        _running.remove(self)
+        if self in _running:
+            _running.remove(self)
 
     def done(self):
         """Whether the worker has finished (successfully or not); starts queued workers."""
         if not self.finished:
-            _pump()
+            with _lock:
+                _pump()
         return self.finished
 
     def wait(self):
         """Block until the worker has finished, starting it now if it still waits in the queue."""
-        if self.finished:
-            return
-        if self.process is None and self not in _running:
-            _pending.remove(self)
-            self._start()
+        with _lock:
+            if self in _pending:
+                _pending.remove(self)
+                self._start()
         while not self.finished:
             if self.process is not None:
                 self.process.wait()
-            returncode = self._poll()
-            if returncode is None:
+            with _lock:
+                returncode = None if self.finished else self._poll()
+                if returncode is not None:
+                    self._finish(returncode)
+            if not self.finished:
                 time.sleep(0.05)  # another process's worker: nothing to block on but its files
-            else:
-                self._finish(returncode)
-        _pump()
+        with _lock:
+            _pump()
 
 
 def _pump():
@@ -195,9 +199,10 @@ def _pump():
 def submit(path, spec):
     """A ``Job`` compiling program file ``path`` for ``spec`` (started now or queued)."""
     job = Job(path, spec)
-    stats["workers"] += 1
-    _pending.append(job)
-    _pump()
+    with _lock:
+        stats["workers"] += 1
+        _pending.append(job)
+        _pump()
     return job
 
 
