@@ -144,3 +144,22 @@ def test_a_program_another_process_compiles_is_watched_not_recompiled(background
     assert executable.job.done() and not executable.job.succeeded
     np.testing.assert_allclose(np.asarray(f(x)), np.log1p(x * x), rtol=1e-6)  # compiled here now
     assert executable.compiled
+
+
+def test_programs_calling_user_kernels_compile_in_this_process(background_compile):
+    import numba
+
+    @numba.njit
+    def double(x, out):
+        for i in range(x.size):
+            out.flat[i] = 2.0 * x.flat[i]
+
+    def with_kernel(v):
+        doubled = numbax.numba_call(double, jnp.sin(v), result_shape_dtypes=numbax.ShapeDtypeStruct(v.shape, v.dtype))
+        return doubled + 1.0
+
+    v = jnp.ones(3)
+    assert background.wanted(numbax.make_jaxpr(lambda v: jnp.sin(v) + 1.0)(v).jaxpr, True)
+    assert not background.wanted(numbax.make_jaxpr(with_kernel)(v).jaxpr, True)
+    nested = numbax.make_jaxpr(lambda v: numbax.lax.scan(lambda c, x: (c + with_kernel(x), None), v, v[None])[0])
+    assert not background.wanted(nested(v).jaxpr, True)

@@ -468,6 +468,17 @@ def _param_text(value, namer):
     return str(value)
 
 
+def subjaxprs(eqn):
+    """The Jaxprs in ``eqn``'s params (loop bodies, branches, called programs),
+    ClosedJaxprs opened."""
+    for value in eqn.params.values():
+        for sub in value if isinstance(value, tuple) else (value,):
+            if isinstance(sub, ClosedJaxpr):
+                yield sub.jaxpr
+            elif isinstance(sub, Jaxpr):
+                yield sub
+
+
 def _has_subjaxpr(eqn):
     def is_jaxpr(v):
         return isinstance(v, (Jaxpr, ClosedJaxpr)) or (isinstance(v, tuple) and any(map(is_jaxpr, v)))

@@ -15,7 +15,9 @@ This is chosen only where it cannot cost much (``wanted``):
 - the disk cache is persistent (the worker's code reaches us through it);
 - the jaxpr holds no ``while_loop`` (its trip count is unknown: op by op it
   may take far longer than compiling) and at most ``INTERPRET_MAX_OPS``
-  equation evaluations, counting a scan body once per step.
+  equation evaluations, counting a scan body once per step;
+- it calls no user numba kernel (``numba_call``), which a worker could not
+  import (host callbacks are fine: they run in the caller's process).
 Workers run one at a time per CPU core but one (the caller keeps a core);
 later programs wait in a queue, running op by op meanwhile. A worker left
 running when the process exits still finishes, so the next process starts
@@ -38,6 +40,7 @@ import threading
 import time
 
 from ..config import config
+from ..core import subjaxprs
 from . import cache
 
 # Equation evaluations one op-by-op call may take (each ~5-20 us of Python
@@ -64,21 +67,23 @@ def _eager_ops(jaxpr):
     for eqn in jaxpr.eqns:
         if eqn.primitive.name == "while":
             return float("inf")
-        inner = 0
-        for value in eqn.params.values():
-            for sub in value if isinstance(value, tuple) else (value,):
-                sub = getattr(sub, "jaxpr", sub)  # a ClosedJaxpr's jaxpr
-                if hasattr(sub, "eqns"):
-                    inner += _eager_ops(sub)
+        inner = sum(_eager_ops(sub) for sub in subjaxprs(eqn))
         total += 1 + inner * (eqn.params["length"] if eqn.primitive.name == "scan" else 1)
     return total
+
+
+def _calls_kernels(jaxpr):
+    """Whether ``jaxpr`` calls a user's numba kernel (``numba_call``): a worker
+    process cannot import it (it lives in this process's registry)."""
+    return any(eqn.primitive.name == "numba_call" or any(map(_calls_kernels, subjaxprs(eqn)))
+               for eqn in jaxpr.eqns)
 
 
 def wanted(jaxpr, persistent):
     """Whether a program of ``jaxpr`` not yet in the disk cache should compile in
     a worker while its calls run op by op (see the module docstring)."""
     return (persistent and config.numbax_background_compile
-            and _eager_ops(jaxpr) <= INTERPRET_MAX_OPS)
+            and _eager_ops(jaxpr) <= INTERPRET_MAX_OPS and not _calls_kernels(jaxpr))
 
 
 def interpreting():

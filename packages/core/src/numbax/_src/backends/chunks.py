@@ -11,21 +11,14 @@ whole) and fused loops do not cross a cut; programs that large compute far
 longer than that, and the compile saved is tens of seconds.
 """
 
-from ..core import ClosedJaxpr, DropVar, Jaxpr, Literal
+from ..core import ClosedJaxpr, DropVar, Jaxpr, Literal, subjaxprs
 
 CHUNK_EQNS = 400
 
 
 def count_eqns(jaxpr):
     """Equations of ``jaxpr``, those of its sub-jaxprs (loop bodies, branches) included."""
-    count = 0
-    for eqn in jaxpr.eqns:
-        count += 1
-        for value in eqn.params.values():
-            for sub in value if isinstance(value, tuple) else (value,):
-                if isinstance(sub, (ClosedJaxpr, Jaxpr)):
-                    count += count_eqns(sub.jaxpr if isinstance(sub, ClosedJaxpr) else sub)
-    return count
+    return sum(1 + sum(map(count_eqns, subjaxprs(eqn))) for eqn in jaxpr.eqns)
 
 
 def split_jaxpr(jaxpr, max_eqns=None):
