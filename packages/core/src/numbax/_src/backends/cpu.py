@@ -696,8 +696,9 @@ def _sleeping_omp_threads():
     Why: a spinning thread accrues CPU time, so when another process holds a
     core the scheduler runs that process instead of the spinner, and the next
     parallel loop waits a time slice for it. Measured on the 2-core machine
-    with one other busy process: W7's CNN step 156 ms spinning, 39 ms passive
-    (as fast as on one thread); quiet, 22 ms either way."""
+    with one other busy process: W7's CNN step 156-161 ms spinning (29 ms in
+    one lucky run), 36-46 ms passive (as fast as on one thread); quiet, 22 ms
+    spinning (passive not measured quiet: the machine never was again)."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
