@@ -127,6 +127,62 @@ def _pool_inputs():
     return x, ct
 
 
+# The BLAS conv kernels against the loop nest (conv_direct, the reference the
+# lowering falls back to), called directly on odd shapes. Arguments in the
+# kernels' canonical layout (backends/cpu_kernels.py): x (N, D1, D2, D3, C),
+# w (K1, K2, K3, I, O), an output shape, strides, low padding (negative
+# crops), lhs dilation, rhs dilation, feature groups, batch groups. Output
+# shapes run windows past the input's end (high padding).
+GEMM_CONVS = [
+    ((2, 7, 6, 1, 3), (3, 2, 1, 3, 4), (2, 4, 3, 1, 4), (2, 2, 1), (1, 0, 0), (1, 1, 1), (1, 2, 1), 1, 1),
+    ((2, 5, 5, 1, 6), (2, 2, 1, 3, 4), (2, 4, 5, 1, 4), (1, 1, 1), (0, 1, 0), (1, 1, 1), (1, 1, 1), 2, 1),
+    ((4, 5, 4, 1, 2), (2, 2, 1, 2, 6), (2, 4, 3, 1, 6), (1, 1, 1), (0, 0, 0), (1, 1, 1), (1, 1, 1), 1, 2),
+    ((1, 4, 5, 3, 9), (2, 3, 2, 9, 3), (1, 3, 4, 3, 3), (1, 2, 1), (-1, 1, 1), (1, 1, 1), (1, 1, 2), 1, 1),
+]
+SCATTER_CONVS = [  # input dilation: the input gradients of strided convs
+    ((2, 3, 4, 1, 3), (3, 3, 1, 3, 2), (2, 6, 9, 1, 2), (1, 1, 1), (2, 1, 0), (2, 3, 1), (1, 1, 1), 1, 1),
+    ((1, 4, 3, 1, 6), (2, 3, 1, 2, 3), (1, 5, 4, 1, 3), (2, 1, 1), (1, 2, 0), (2, 2, 1), (2, 1, 1), 3, 1),
+    ((2, 3, 2, 2, 10), (3, 2, 2, 10, 2), (2, 7, 3, 4, 2), (1, 2, 1), (-1, 1, 1), (3, 2, 2), (1, 1, 2), 1, 1),
+]
+WGRAD_CONVS = [  # (x, dy, kernel-gradient shape, strides, low, rhs dilation)
+    ((3, 7, 6, 1, 2), (3, 3, 2, 1, 4), (3, 2, 1, 2, 4), (2, 2, 1), (1, 0, 0), (1, 2, 1)),
+    ((5, 20, 20, 1, 1), (5, 20, 20, 1, 3), (3, 3, 1, 1, 3), (1, 1, 1), (1, 1, 0), (1, 1, 1)),  # 3 image blocks
+    ((2, 6, 5, 4, 9), (2, 2, 4, 3, 2), (2, 2, 2, 9, 2), (2, 1, 1), (0, 1, 0), (2, 1, 1)),
+]
+
+
+def _loop_nest(x, w, out_shape, strides, low, ld, rd, fg, bg):
+    from numbax._src.backends import cpu_kernels
+    out = np.empty(out_shape, x.dtype)
+    cpu_kernels.conv_direct(x, w, out, strides, low, ld, rd, fg, bg)
+    return out
+
+
+def test_blas_conv_kernels_equal_the_loop_nest():
+    from numbax._src.backends import cpu_kernels
+    rng = np.random.default_rng(7)
+    for x_shape, w_shape, out_shape, strides, low, ld, rd, fg, bg in GEMM_CONVS + SCATTER_CONVS:
+        x, w = _rand(rng, *x_shape), _rand(rng, *w_shape)
+        got = np.full(out_shape, np.nan, np.float32)
+        if max(ld) > 1:
+            cpu_kernels.conv_scatter(x, w, got, strides, low, ld, rd, fg)
+        else:
+            cpu_kernels.conv_gemm(x, w, got, strides, low, rd, fg, bg)
+        want = _loop_nest(x, w, out_shape, strides, low, ld, rd, fg, bg)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5, err_msg=f"{x_shape} * {w_shape}")
+    for x_shape, dy_shape, out_shape, strides, low, rd in WGRAD_CONVS:
+        x, dy = _rand(rng, *x_shape), _rand(rng, *dy_shape)
+        got = np.full(out_shape, np.nan, np.float32)
+        cpu_kernels.conv_wgrad(x, dy, got, strides, low, rd)
+        # the same sum as a conv of x's channels (batch) with dy's positions
+        # (taps), images contracted: strides and rhs dilation trade places
+        swapped = _loop_nest(np.ascontiguousarray(x.transpose(4, 1, 2, 3, 0)),
+                             np.ascontiguousarray(dy.transpose(1, 2, 3, 0, 4)),
+                             (x_shape[4],) + out_shape[:3] + (dy_shape[4],), rd, low, (1, 1, 1), strides, 1, 1)
+        np.testing.assert_allclose(got, swapped.transpose(1, 2, 3, 0, 4), rtol=1e-5, atol=1e-5,
+                                   err_msg=f"wgrad {x_shape} * {dy_shape}")
+
+
 def test_pooling_derivatives_under_jit():
     """jit(grad) and jit(vmap) of max/avg/min pooling in one program (the
     max/min gradients come from the windowed jvp rule, transposed); then

@@ -86,100 +86,176 @@ def conv_direct(x, w, out, strides, low, ld, rd, feature_groups, batch_groups):
 
 
 @_jit
-def _phase_taps(phase, taps, stride, rd, low, ld):
-    """The taps of one axis that land on input elements (not on dilation
-    holes) for output positions ``p = phase + j * ld``: ``(p * stride + k *
-    rd - low) % ld`` depends on ``p`` only through ``phase``."""
-    found = np.empty(taps, np.int64)
-    count = 0
-    for k in range(taps):
-        if (phase * stride + k * rd - low) % ld == 0:
-            found[count] = k
-            count += 1
-    return found[:count]
+def _sources(positions, taps, stride, rd, low, size):
+    """``_source`` of every output position and tap of one axis (no input
+    dilation), as a table the gathers look up instead of recomputing."""
+    table = np.empty((positions, taps), np.int64)
+    for p in range(positions):
+        for k in range(taps):
+            table[p, k] = _source(p, k, stride, rd, low, 1, size)
+    return table
 
 
 @_jit
-def conv_gemm(x, w, out, strides, low, ld, rd, feature_groups, batch_groups, pool):
-    """``out`` = the convolution as im2col + one BLAS GEMM per group and output
-    phase (floats only). With input dilation the output positions split into
-    ``prod(ld)`` phases, each of which meets a fixed subset of the taps: the
-    columns hold only those, not the zeros of the dilation holes.
+def _im2col(x, n, c0, cg, tables, cols, row0):
+    """``cols[row0 + pos, (tap, ch)] = x[n, pos * strides + tap * rd - low, c0 +
+    ch]`` for one image, zero where the window reads padding; ``tables``: the
+    three axes' ``_sources``. Flat offsets: 5-d indexing or a ``_source`` call
+    per tap cost as much as copying a 1-channel tap. A tap's channels are one
+    slice copy when many (numba does not vectorize the element loop: 3.6 vs
+    2.2 ms for W7's second conv), an element loop when few (a slice costs
+    ~20 ns to set up)."""
+    s1, s2, s3 = tables
+    (p1, k1), (p2, k2), (p3, k3) = s1.shape, s2.shape, s3.shape
+    _, d1, d2, d3, c = x.shape
+    src = x.reshape(x.size)
+    dst = cols.reshape(cols.size)
+    width = cols.shape[1]
+    for a in range(p1):
+        for b in range(p2):
+            for e in range(p3):
+                at = (row0 + (a * p2 + b) * p3 + e) * width
+                for t1 in range(k1):
+                    i1 = s1[a, t1]
+                    for t2 in range(k2):
+                        i2 = s2[b, t2]
+                        for t3 in range(k3):
+                            i3 = s3[e, t3]
+                            if i1 < 0 or i2 < 0 or i3 < 0:
+                                dst[at:at + cg] = 0
+                            elif cg >= 8:
+                                start = (((n * d1 + i1) * d2 + i2) * d3 + i3) * c + c0
+                                dst[at:at + cg] = src[start:start + cg]
+                            else:
+                                start = (((n * d1 + i1) * d2 + i2) * d3 + i3) * c + c0
+                                for ch in range(cg):
+                                    dst[at + ch] = src[start + ch]
+                            at += cg
 
-    The gathers are serial loops (a ``prange`` made them ~10x slower under
-    load); BLAS (NumPy's, ``blas.matmul``) runs the GEMM, on its thread pool
-    when ``pool``."""
+
+@_jit
+def _gather_tables(x, p_shape, k_shape, strides, low, rd):
+    """The ``tables`` argument of ``_im2col``."""
+    return (_sources(p_shape[0], k_shape[0], strides[0], rd[0], low[0], x.shape[1]),
+            _sources(p_shape[1], k_shape[1], strides[1], rd[1], low[1], x.shape[2]),
+            _sources(p_shape[2], k_shape[2], strides[2], rd[2], low[2], x.shape[3]))
+
+
+# The three GEMM kernels below run in parallel over images (numba's threads),
+# each thread calling BLAS single-threaded on its own image: one pool of
+# threads for gathers and products alike, so the programs calling them keep
+# BLAS_POOL off (see cpu.py). Per-image matrices (a few hundred rows) also
+# stay in cache between the gather and the product. W7 on the 2-core machine:
+# per-image products on two numba threads ran as fast as one product over
+# the batch on OpenBLAS's two threads.
+
+@_pjit
+def conv_gemm(x, w, out, strides, low, rd, feature_groups, batch_groups):
+    """``out`` = the convolution (no input dilation; floats) as im2col + one
+    BLAS GEMM per image and group: ``(positions, taps * I) @ (taps * I, O)``."""
     n_out, p1, p2, p3, o_total = out.shape
     k1, k2, k3, cg, _ = w.shape
     groups = feature_groups * batch_groups
     og = o_total // groups
+    positions, kc = p1 * p2 * p3, k1 * k2 * k3 * cg
+    wmat = w.reshape((kc, o_total))
+    tables = _gather_tables(x, (p1, p2, p3), (k1, k2, k3), strides, low, rd)
+    for n in numba.prange(n_out):
+        cols = np.empty((positions, kc), out.dtype)
+        rows = out[n].reshape((positions, o_total))
+        for g in range(groups):
+            xn = n + (g * n_out if batch_groups > 1 else 0)
+            c0 = g * cg if feature_groups > 1 else 0
+            _im2col(x, xn, c0, cg, tables, cols, 0)
+            matmul(cols, wmat[:, g * og:(g + 1) * og], rows[:, g * og:(g + 1) * og], False)
+
+
+@_jit
+def _scatter_target(j, t, stride, rd, low, ld, size):
+    """Output position that input element ``j`` reaches through tap ``t`` of
+    one axis (``p * stride + t * rd - low == j * ld``), or -1."""
+    q = j * ld + low - t * rd
+    if q < 0 or q % stride != 0:
+        return -1
+    p = q // stride
+    return p if p < size else -1
+
+
+@_pjit
+def conv_scatter(x, w, out, strides, low, ld, rd, feature_groups):
+    """``out`` = the convolution of an input-dilated ``x`` (the input gradient
+    of a strided conv; floats, no batch groups) without reading the dilation's
+    zeros: per image and group one GEMM ``(D, I) @ (I, taps * O)`` gives every
+    input element's contribution through every tap, added to the output
+    position it reaches (col2im)."""
+    n, p1, p2, p3, o_total = out.shape
+    k1, k2, k3, cg, _ = w.shape
     d1, d2, d3 = x.shape[1], x.shape[2], x.shape[3]
-    for g in range(groups):
-        xn0 = g * n_out if batch_groups > 1 else 0
-        c0 = g * cg if feature_groups > 1 else 0
-        o0 = g * og
-        for f1 in range(min(ld[0], p1)):
-            m1 = (p1 - f1 + ld[0] - 1) // ld[0]
-            taps1 = _phase_taps(f1, k1, strides[0], rd[0], low[0], ld[0])
-            for f2 in range(min(ld[1], p2)):
-                m2 = (p2 - f2 + ld[1] - 1) // ld[1]
-                taps2 = _phase_taps(f2, k2, strides[1], rd[1], low[1], ld[1])
-                for f3 in range(min(ld[2], p3)):
-                    m3 = (p3 - f3 + ld[2] - 1) // ld[2]
-                    taps3 = _phase_taps(f3, k3, strides[2], rd[2], low[2], ld[2])
-                    ntaps = taps1.shape[0] * taps2.shape[0] * taps3.shape[0]
-                    rows = n_out * m1 * m2 * m3
-                    kc = ntaps * cg
-                    whole = groups == 1 and ntaps == k1 * k2 * k3 and ld[0] == 1 and ld[1] == 1 and ld[2] == 1
-                    if kc == 0:
-                        wmat = np.zeros((1, og), out.dtype)
-                    elif whole:
-                        wmat = w.reshape((kc, og))
-                    else:
-                        wmat = np.empty((kc, og), out.dtype)
-                        r = 0
-                        for a in taps1:
-                            for b in taps2:
-                                for c in taps3:
-                                    for ch in range(cg):
-                                        wmat[r, :] = w[a, b, c, ch, o0:o0 + og]
-                                        r += 1
-                    cols = np.empty((rows, max(kc, 1)), out.dtype)
-                    if kc == 0:
-                        cols[:] = 0
-                    for n in range(n_out):
-                        for j1 in range(m1):
-                            q1 = f1 + j1 * ld[0]
-                            for j2 in range(m2):
-                                q2 = f2 + j2 * ld[1]
-                                for j3 in range(m3):
-                                    q3 = f3 + j3 * ld[2]
-                                    row = ((n * m1 + j1) * m2 + j2) * m3 + j3
-                                    col = 0
-                                    for a in taps1:
-                                        i1 = _source(q1, a, strides[0], rd[0], low[0], ld[0], d1)
-                                        for b in taps2:
-                                            i2 = _source(q2, b, strides[1], rd[1], low[1], ld[1], d2)
-                                            for c in taps3:
-                                                i3 = _source(q3, c, strides[2], rd[2], low[2], ld[2], d3)
-                                                if i1 >= 0 and i2 >= 0 and i3 >= 0:
-                                                    for ch in range(cg):
-                                                        cols[row, col + ch] = x[xn0 + n, i1, i2, i3, c0 + ch]
-                                                else:
-                                                    for ch in range(cg):
-                                                        cols[row, col + ch] = 0
-                                                col += cg
-                    if whole:
-                        matmul(cols, wmat, out.reshape((rows, o_total)), pool)
+    og = o_total // feature_groups
+    taps = k1 * k2 * k3
+    # per group, (I, taps * O): input channel -> every tap's output features
+    wt = np.empty((feature_groups, cg, taps * og), out.dtype)
+    wk = w.reshape((taps, cg, o_total))
+    for g in range(feature_groups):
+        for t in range(taps):
+            wt[g, :, t * og:(t + 1) * og] = wk[t, :, g * og:(g + 1) * og]
+    for b in numba.prange(n):
+        out[b] = 0
+        contrib = np.empty((d1 * d2 * d3, taps * og), out.dtype)
+        xb = x[b].reshape((d1 * d2 * d3, cg * feature_groups))
+        for g in range(feature_groups):
+            matmul(xb[:, g * cg:(g + 1) * cg], wt[g], contrib, False)
+            for j1 in range(d1):
+                for t1 in range(k1):
+                    q1 = _scatter_target(j1, t1, strides[0], rd[0], low[0], ld[0], p1)
+                    if q1 < 0:
                         continue
-                    res = np.empty((rows, og), out.dtype)
-                    matmul(cols, wmat, res, pool)
-                    for n in range(n_out):
-                        for j1 in range(m1):
-                            for j2 in range(m2):
-                                for j3 in range(m3):
-                                    row = ((n * m1 + j1) * m2 + j2) * m3 + j3
-                                    out[n, f1 + j1 * ld[0], f2 + j2 * ld[1], f3 + j3 * ld[2], o0:o0 + og] = res[row]
+                    for j2 in range(d2):
+                        for t2 in range(k2):
+                            q2 = _scatter_target(j2, t2, strides[1], rd[1], low[1], ld[1], p2)
+                            if q2 < 0:
+                                continue
+                            for j3 in range(d3):
+                                row = (j1 * d2 + j2) * d3 + j3
+                                for t3 in range(k3):
+                                    q3 = _scatter_target(j3, t3, strides[2], rd[2], low[2], ld[2], p3)
+                                    if q3 < 0:
+                                        continue
+                                    col = ((t1 * k2 + t2) * k3 + t3) * og
+                                    for f in range(og):
+                                        out[b, q1, q2, q3, g * og + f] += contrib[row, col + f]
+
+
+# conv_wgrad's products contract this many rows (positions of a few images)
+# at least: 196-row products (one W7 image) ran ~1.5x slower than 1024-row ones.
+_WGRAD_ROWS = 1024
+
+
+@_pjit
+def conv_wgrad(x, dy, out, strides, low, rd):
+    """``out[k, c, o] = sum over n, p of x[n, p * strides + k * rd - low, c] *
+    dy[n, p, o]``: the kernel gradient of a conv (no dilation of the input nor
+    groups; floats), as ``im2col(x).T @ dy`` over blocks of images, in
+    parallel, the blocks' products summed at the end. ``x`` ``(N, D1, D2, D3,
+    C)``, ``dy`` ``(N, P1, P2, P3, O)``, ``out`` ``(K1, K2, K3, C, O)``: the
+    layouts in which the transpose rule's conv (batch and feature axes
+    swapped) holds its operands, so no copies."""
+    n, p1, p2, p3, o = dy.shape
+    k1, k2, k3, c, _ = out.shape
+    positions, kc = p1 * p2 * p3, k1 * k2 * k3 * c
+    per_block = min(n, max(1, _WGRAD_ROWS // positions))
+    blocks = (n + per_block - 1) // per_block
+    partial = np.empty((blocks, kc, o), out.dtype)
+    dy_rows = dy.reshape((n * positions, o))
+    tables = _gather_tables(x, (p1, p2, p3), (k1, k2, k3), strides, low, rd)
+    for blk in numba.prange(blocks):
+        b0, b1 = blk * per_block, min(n, (blk + 1) * per_block)
+        cols = np.empty(((b1 - b0) * positions, kc), out.dtype)
+        for b in range(b0, b1):
+            _im2col(x, b, 0, c, tables, cols, (b - b0) * positions)
+        matmul(cols.T, dy_rows[b0 * positions:b1 * positions], partial[blk], False)
+    result = out.reshape((kc, o))
+    result[...] = partial.sum(axis=0)
 
 
 # --- linear algebra ------------------------------------------------------------------------

@@ -782,25 +782,25 @@ for _prim in (reduce_window_sum_p, reduce_window_max_p, reduce_window_min_p):
 # conv_general_dilated: the operands are brought to the kernels' canonical
 # layout (backends/cpu_kernels.py: channels last, three spatial axes, fewer
 # axes padded with size-1 ones; NHWC/HWIO need no copy), converted to the
-# result dtype as the eager impl does, and one of two kernels runs. Best of
-# 7, float32, in ms on the 2-core machine, quiet (load 1.6) and under other
-# agents' load (load 5; the loop nest then ran serially, numba's threads
-# only slowing it):
+# result dtype as the eager impl does, and one of four kernels runs, each in
+# parallel over images:
 #
-#   case (W7 = 64x28x28x1 -> conv3x3 32 SAME -> conv3x3 64 stride 2)  loop nest   im2col+GEMM
-#                                                                      quiet  load  quiet  load
-#   W7 conv1 forward, 9 taps x 1 channel                                1.4    2.6    1.9    8.0
-#   W7 conv2 forward, 9 taps x 32 channels, stride 2                    9.3   19.7    6.2   10.7
-#   W7 conv2 input gradient (lhs_dilation 2, 9 taps x 64)              11.9   29.9   11.7   51.9
-#   W7 conv2 kernel gradient (196 taps x 64, rhs_dilation 2)           10.2   25.0    5.9   14.0
-#   W7 conv1 kernel gradient (784 taps x 64)                            1.5    1.4    0.8    0.9
-#   2x8x8x3 -> conv3x3 4 SAME (and its two gradients)                 ~0.01  ~0.01  ~0.01  ~0.01
+# - conv_wgrad when the window is larger than the output (a kernel gradient,
+#   batch and feature axes swapped by the transpose rule): im2col of the
+#   forward input, transposed, times the output gradient; no transposed copies.
+# - conv_scatter with input dilation (an input gradient of a strided conv):
+#   one GEMM per image over the real input elements, added into the outputs
+#   they reach, instead of windows of mostly dilation zeros.
+# - conv_gemm: im2col + GEMM, once a window's contraction (taps x channels per
+#   group) fills a GEMM's inner dimension;
+# - conv_direct, the loop nest: integers, few taps x channels (the 9-wide GEMM
+#   of a 1-channel 3x3 conv is memory bound, the gather costs more than the
+#   loop nest), input dilation with batch groups.
 #
-# im2col+GEMM wins once a window's contraction (taps x channels per group)
-# fills a GEMM's inner dimension; with few taps x channels the 9-wide GEMM
-# is memory bound and the gather costs more than the loop nest. Input
-# dilation (the input gradient of a strided conv) splits the GEMM into
-# small phase GEMMs: a tie when quiet, the loop nest far ahead under load.
+# W7 of benchmarks/jit_workloads.py (64x28x28x1 -> conv3x3 32 SAME -> conv3x3
+# 64 stride 2), one thread, ms: conv2 forward 8.2, input gradient 11.3
+# (loop nest 17), kernel gradient 8.3 (with the transposes it replaced: ~19),
+# conv1 kernel gradient 2.8.
 
 _GEMM_MIN_CONTRACTION = 32
 
@@ -842,25 +842,48 @@ def _conv_general_dilated_lower(ctx, eqn):
 
     def filled(values, fill):
         return tuple(int(v) for v in values) + (fill,) * (3 - nspatial)
-    x = _canonical_operand(ctx, lhs, (lhs_spec[0],) + tuple(lhs_spec[2:]) + (lhs_spec[1],), dtype, nspatial, False)
-    w = _canonical_operand(ctx, rhs, tuple(rhs_spec[2:]) + (rhs_spec[1], rhs_spec[0]), dtype, nspatial, True)
-    out_axes = (out_spec[0],) + tuple(out_spec[2:]) + (out_spec[1],)
+    strides, rd = filled(p["window_strides"], 1), filled(p["rhs_dilation"], 1)
+    low, ld = filled((lo for lo, _ in p["padding"]), 0), filled(p["lhs_dilation"], 1)
+    fg, bg = p["feature_group_count"], p["batch_group_count"]
+    window = int(np.prod([rhs.aval.shape[d] for d in rhs_spec[2:]]))
+    positions = int(np.prod([out.aval.shape[d] for d in out_spec[2:]]))
+    contraction = window * rhs.aval.shape[rhs_spec[1]]
+    floats, undilated = dtype.kind == "f", max(ld) == 1
+    if floats and undilated and fg == bg == 1 and window > positions:
+        # A window larger than the output: the kernel gradient of a conv,
+        # which the transpose rule writes with batch and feature axes
+        # swapped. conv_wgrad reads lhs as (feature, spatial, batch) and rhs
+        # as (in, spatial, out) and writes (spatial, batch, out): for an
+        # NHWC/HWIO conv's gradient the arrays as they are.
+        kernel, args = "conv_wgrad", [rd, low, strides]
+        x_order = (lhs_spec[1],) + tuple(lhs_spec[2:]) + (lhs_spec[0],)
+        w_order = (rhs_spec[1],) + tuple(rhs_spec[2:]) + (rhs_spec[0],)
+        out_axes = tuple(out_spec[2:]) + (out_spec[0], out_spec[1])
+        w_as_kernel = False
+    else:
+        x_order = (lhs_spec[0],) + tuple(lhs_spec[2:]) + (lhs_spec[1],)
+        w_order = tuple(rhs_spec[2:]) + (rhs_spec[1], rhs_spec[0])
+        out_axes = (out_spec[0],) + tuple(out_spec[2:]) + (out_spec[1],)
+        w_as_kernel = True
+        if floats and not undilated and bg == 1:
+            kernel, args = "conv_scatter", [strides, low, ld, rd, fg]
+        elif floats and undilated and contraction >= _GEMM_MIN_CONTRACTION:
+            kernel, args = "conv_gemm", [strides, low, rd, fg, bg]
+        else:
+            kernel, args = "conv_direct", [strides, low, ld, rd, fg, bg]
+    x = _canonical_operand(ctx, lhs, x_order, dtype, nspatial, False)
+    w = _canonical_operand(ctx, rhs, w_order, dtype, nspatial, w_as_kernel)
     out_shape = [out.aval.shape[d] for d in out_axes]
-    canonical = (out_shape[0],) + filled(out_shape[1:-1], 1) + (out_shape[-1],)
-    taps = int(np.prod([rhs.aval.shape[d] for d in rhs_spec[2:]]))
-    contraction = taps * rhs.aval.shape[rhs_spec[1]]
-    gemm = dtype.kind == "f" and all(d == 1 for d in p["lhs_dilation"]) and contraction >= _GEMM_MIN_CONTRACTION
+    if kernel == "conv_wgrad":
+        canonical = filled(out_shape[:-2], 1) + tuple(out_shape[-2:])
+    else:
+        canonical = (out_shape[0],) + filled(out_shape[1:-1], 1) + (out_shape[-1],)
     names = [ctx.fresh(prefix) for prefix in ("cx", "cw", "cout")]
     ctx.emit(f"{names[0]} = {x}")
     ctx.emit(f"{names[1]} = {w}")
     ctx.emit(f"{names[2]} = rt.empty({canonical}, {ctx.np_dtype(dtype)})")
-    args = [filled(p["window_strides"], 1), filled((lo for lo, _ in p["padding"]), 0), filled(p["lhs_dilation"], 1),
-            filled(p["rhs_dilation"], 1), p["feature_group_count"], p["batch_group_count"]]
-    if gemm:
-        args.append(ctx.blas_pool)
-    else:
-        ctx.parallel_kernels = True  # conv_direct runs on numba's threads
-    ctx.emit(f"rt.{'conv_gemm' if gemm else 'conv_direct'}({', '.join(names)}, {', '.join(map(str, args))})")
+    ctx.parallel_kernels = True  # every conv kernel runs on numba's threads
+    ctx.emit(f"rt.{kernel}({', '.join(names)}, {', '.join(map(str, args))})")
     result = f"{names[2]}.reshape({tuple(out_shape)})"
     inverse = tuple(int(i) for i in np.argsort(out_axes))
     if inverse != tuple(range(len(inverse))):
