@@ -129,6 +129,14 @@ def test_accuracy(name, dtype):
         f"{err[worst]:.2f} ulp"
 
 
+@pytest.mark.parametrize("name", ["sin", "tan", "tanh", "sinh", "asinh", "atan", "atanh", "erf", "expm1", "log1p"])
+def test_odd_functions_keep_the_sign_of_zero(name):
+    # ulp_error compares with ==, which cannot tell -0 from +0
+    for suffix in ("f32", "f64"):
+        y = _run(getattr(xmath, f"{name}_{suffix}"), np.array([0.0, -0.0], dtype=f32 if suffix == "f32" else f64))
+        assert list(np.signbit(y)) == [False, True], f"{name}_{suffix}(±0) = {y}"
+
+
 def test_erf_inv_f32():
     # dense near ±1 too, where the tail branch and the log1p(-x^2) argument matter
     x = _samples(f32, -1, 1)
