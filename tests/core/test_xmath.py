@@ -129,6 +129,19 @@ def test_accuracy(name, dtype):
         f"{err[worst]:.2f} ulp"
 
 
+def test_float32_sin_cos_of_large_arguments():
+    """Accurate up to 2**48 (the fused multiply-adds of the pi/2 reduction keep the
+    reduced argument exact enough), nan from there on: never a wrong number."""
+    x = _bit_samples(f32, 11)
+    big = x[(np.abs(x) >= TRIG_LIMIT) & (np.abs(x) < 2.0**48)]
+    huge = x[np.abs(x) >= 2.0**48]
+    assert big.size > 1000 and huge.size > 1000
+    for name, ref in (("sin", np.sin), ("cos", np.cos)):
+        fn = getattr(xmath, f"{name}_f32")
+        assert ulp_error(_run(fn, big), ref(big.astype(f64)), f32).max() <= 2
+        assert np.isnan(_run(fn, huge)).all()
+
+
 @pytest.mark.parametrize("name", ["sin", "tan", "tanh", "sinh", "asinh", "atan", "atanh", "erf", "expm1", "log1p"])
 def test_odd_functions_keep_the_sign_of_zero(name):
     # ulp_error compares with ==, which cannot tell -0 from +0

@@ -538,21 +538,22 @@ def _tan_any(x, s_coeffs, c_coeffs):
     return -c / s if (q & 1) != 0 else s / c
 
 
-# sin/cos for float32 in float32 (8 lanes per AVX2 vector instead of 4 in float64):
-# x = j*pi/2 + r by Cody-Waite with j = rint(x * 2/pi) (the 1.5 * 2**23 trick, so
-# |j| < 2**22) and pi/2 in three float32 parts, each step one fma. _PIO2_A32 is pi/2
-# rounded to float32, and x - j*_PIO2_A32 is exact: for |x| >= 1 both terms are
-# multiples of 2**-23 and the difference is below 2; for 1/2 <= |x| < 1, j is 0 or ±1
-# and the difference a multiple of 2**-24 below 1; below 1/2, j = 0. The two other steps
-# round once each, which is most of the error (keeping a tail of r would cost a TwoSum,
-# ~40% more time, for ~0.7 ulp). Then minimax polynomials fitted for these kernels
-# (Lawson's iteration on 20000 Chebyshev nodes, relative error, rounded to float32) on
-# |r| <= 0.9, wider than pi/4 because 2/pi in float32 lets j be off by one near the
-# boundary for large |x|: relative errors below 2**-35 (sin) and 2**-30 (cos).
-_TWO_OVER_PI32 = f32(0.6366197723675814)
-_PIO2_A32 = f32(float.fromhex("0x1.921fb6p+0"))   # parts of pi/2 from decimal pi at 60 digits
-_PIO2_B32 = f32(float.fromhex("-0x1.777a5cp-25"))
-_PIO2_C32 = f32(float.fromhex("-0x1.ee59dap-50"))
+# sin/cos for float32: x = q*pi/2 + r in float64, then float32 polynomials. The
+# reduction subtracts q * pi/2 with pi/2 in two float64 parts by two fused
+# multiply-adds: the first product is exact inside the fma and w - q*part is small, so
+# r keeps ~50 correct bits for every float32 |x| < 2**48 (measured: sin/cos within
+# 1.7 ulp of float64 there, even next to their zeros). Then r rounds to float32 and
+# the polynomials run in float32 (8 lanes per AVX2 vector instead of 4): minimax fits
+# for these kernels (Lawson's iteration on 20000 Chebyshev nodes, relative error,
+# rounded to float32) on |r| <= 0.9, relative errors below 2**-35 (sin) and 2**-30
+# (cos). Measured on W3 of benchmarks/jit_workloads.py: 8.3 ms against 9.9 ms with the
+# polynomials in float64, and 5.8 ms with the reduction in float32 too, which however
+# returns unbounded garbage past |x| ~ 6.5e6 (2**22 * pi/2, where its quotient no
+# longer fits the rounding trick). From 2**48 on the quotient nears the float64
+# rounding trick's limit too, so the result there is nan (a correct one would need
+# Payne-Hanek's reduction), never a wrong number.
+_PIO2_1T = f64(_PIO2_2 + _PIO2_3)
+_TRIG_LIMIT32 = f32(2.0**48)
 _SIN32 = tuple(f32(float.fromhex(h)) for h in ("-0x1.555556p-3", "0x1.1110fep-7", "-0x1.a007dep-13", "0x1.6b3e04p-19"))
 _COS32 = tuple(f32(float.fromhex(h)) for h in ("0x1.55553cp-5", "-0x1.6c0464p-10", "0x1.97f5a4p-16"))
 
@@ -560,10 +561,11 @@ _COS32 = tuple(f32(float.fromhex(h)) for h in ("0x1.55553cp-5", "-0x1.6c0464p-10
 @_inline
 def _sincos_f32(x):
     """(sin r, cos r, q) in float32 for x = q*pi/2 + r (only q & 3 matters)."""
-    t = _fma(x, _TWO_OVER_PI32, _ROUND32)
-    q = np.float32(t).view(np.int32) - _ROUND32_BITS
-    j = _ROUND32 - t                             # -rint(x * 2/pi)
-    r = _fma(j, _PIO2_C32, _fma(j, _PIO2_B32, _fma(j, _PIO2_A32, x)))
+    w = f64(x)
+    t = w * _TWO_OVER_PI + _ROUND64
+    q = np.float64(t).view(np.int64) - _ROUND64_BITS
+    nf = t - _ROUND64
+    r = f32(_fma(-nf, _PIO2_1T, _fma(-nf, _PIO2_1, w)))
     z = r * r
     s = _fma(r * z, _fma_poly(z, _SIN32), r)
     c = _fma(z, _fma(z, _fma_poly(z, _COS32), f32(-0.5)), f32(1.0))
@@ -572,17 +574,17 @@ def _sincos_f32(x):
 
 @_inline
 def sin_f32(x):
-    """Sine for float32, computed in float32.
+    """Sine for float32.
 
-    Method: the reduction by pi/2 and the polynomials above, then a quadrant select.
-    Accuracy: max 1.5 ulp measured for |x| < 100 (0.7 ulp below pi/4, where r = x), 1.8 ulp
-    below 1.6e6 and 2.8 ulp up to 6.5e6 (2**22 * pi/2); beyond, j no longer fits the
-    rounding trick and the result is meaningless (not even bounded by 1). Special values: sin(±0) = ±0,
-    sin(±inf) = nan, nan gives nan.
+    Method: the reduction by pi/2 in float64 and the float32 polynomials above, then a
+    quadrant select. Accuracy: max 1.5 ulp measured for |x| < 2**47, 1.7 ulp below 2**48
+    (0.7 ulp below pi/4). Special values: sin(±0) = ±0; sin(±inf) = nan, nan gives nan,
+    and so does |x| >= 2**48 (documented limit: NumPy gives finite values there).
     """
     s, c, q = _sincos_f32(x)
     y = c if (q & 1) != 0 else s
     y = -y if (q & 2) != 0 else y
+    y = y if abs(x) < _TRIG_LIMIT32 else _NAN32
     return x if abs(x) < f32(2.0**-12) else y
 
 
@@ -592,7 +594,8 @@ def cos_f32(x):
     cos(±inf) = nan."""
     s, c, q = _sincos_f32(x)
     y = -s if (q & 1) != 0 else c
-    return -y if (q & 2) != 0 else y
+    y = -y if (q & 2) != 0 else y
+    return y if abs(x) < _TRIG_LIMIT32 else _NAN32
 
 
 @_inline
