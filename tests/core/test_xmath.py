@@ -129,6 +129,27 @@ def test_accuracy(name, dtype):
         f"{err[worst]:.2f} ulp"
 
 
+def test_float32_sin_cos_of_large_arguments():
+    """Accurate up to 2**48 (the fused multiply-adds of the pi/2 reduction keep the
+    reduced argument exact enough), nan from there on: never a wrong number."""
+    x = _bit_samples(f32, 11)
+    big = x[(np.abs(x) >= TRIG_LIMIT) & (np.abs(x) < 2.0**48)]
+    huge = x[np.abs(x) >= 2.0**48]
+    assert big.size > 1000 and huge.size > 1000
+    for name, ref in (("sin", np.sin), ("cos", np.cos)):
+        fn = getattr(xmath, f"{name}_f32")
+        assert ulp_error(_run(fn, big), ref(big.astype(f64)), f32).max() <= 2
+        assert np.isnan(_run(fn, huge)).all()
+
+
+@pytest.mark.parametrize("name", ["sin", "tan", "tanh", "sinh", "asinh", "atan", "atanh", "erf", "expm1", "log1p"])
+def test_odd_functions_keep_the_sign_of_zero(name):
+    # ulp_error compares with ==, which cannot tell -0 from +0
+    for suffix in ("f32", "f64"):
+        y = _run(getattr(xmath, f"{name}_{suffix}"), np.array([0.0, -0.0], dtype=f32 if suffix == "f32" else f64))
+        assert list(np.signbit(y)) == [False, True], f"{name}_{suffix}(±0) = {y}"
+
+
 def test_erf_inv_f32():
     # dense near ±1 too, where the tail branch and the log1p(-x^2) argument matter
     x = _samples(f32, -1, 1)

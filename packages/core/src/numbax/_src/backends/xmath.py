@@ -31,6 +31,8 @@ import math
 
 import numba
 import numpy as np
+from numba.core import types
+from numba.extending import intrinsic
 
 __all__ = [
     "exp_f32", "exp_f64", "expm1_f32", "expm1_f64", "log_f32", "log_f64", "log1p_f32", "log1p_f64",
@@ -135,6 +137,27 @@ def _poly_f32(r, c):
 
 
 _poly_f64 = _poly_f32  # the same Horner loop; numba compiles it per argument type
+
+
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """a * b + c rounded once (llvm.fma): one vfmadd on FMA3 hardware (every AVX2 CPU),
+    a libm fmaf/fma call elsewhere. The kernels compile without fast-math, so LLVM never
+    fuses a multiply and an add by itself; the float32 sin/cos/tanh below rely on the
+    single rounding for their error bounds (exact Cody-Waite steps, rounding errors
+    recovered exactly) and on the fused instruction for their speed."""
+    if not (isinstance(a, types.Float) and a == b == c):
+        return None
+    return a(a, b, c), lambda context, builder, sig, args: builder.fma(*args)
+
+
+@_inline
+def _fma_poly(r, c):
+    # Horner as _poly_f32, each step one fused multiply-add
+    p = c[len(c) - 1]
+    for k in range(len(c) - 2, -1, -1):
+        p = _fma(p, r, c[k])
+    return p
 
 
 # ---------------------------------------------------------------------------------------
@@ -354,20 +377,55 @@ def log1p_f64(x):
 
 
 # ---------------------------------------------------------------------------------------
-# tanh / logistic, both from exp-type kernels of a non-positive argument (never overflow)
+# tanh / logistic, from exp-type kernels of arguments that cannot overflow
+
+# tanh_f32 in float32 throughout (float32 lanes are twice as many as float64 ones):
+# tanh(a) = a + a^3 * T(a^2) below atanh(1/2), above it 1 - 2/(e**2a + 1) with e**2a from
+# an exp kernel (2**n * (1 + p), p = r + r^2 * E(r), |r| <= ln2/2). T and E are minimax
+# fits made for these kernels (Lawson's iteration on 20000 Chebyshev nodes, relative
+# error, float64, then rounded to float32): |tanh(a)/(a + a^3 T) - 1| < 2**-29.8 on
+# [0, 0.5494] and |e**r/(1 + r + r^2 E) - 1| < 2**-28.1 on |r| <= 0.35.
+_TANH32 = tuple(f32(float.fromhex(h)) for h in (
+    "-0x1.55554ap-2", "0x1.110d3p-3", "-0x1.b92a24p-5", "0x1.594bbap-6", "-0x1.9b88d2p-8"))
+_EXP32 = tuple(f32(float.fromhex(h)) for h in (
+    "0x1.fffffcp-2", "0x1.55548ap-3", "0x1.555916p-5", "0x1.123fb4p-7", "0x1.6a1a8ep-10"))
+_ATANH_HALF32 = f32(0.5493061443340549)  # tanh = 1/2 there: the large form's d <= 1/2
+_TANH_CLAMP32 = f32(9.1)                 # tanh(9.1) rounds to 1 in float32
+
 
 @_inline
 def tanh_f32(x):
-    """Hyperbolic tangent for float32.
+    """Hyperbolic tangent for float32, computed in float32.
 
-    Method: with e = expm1(-2|x|) in [-1, 0], tanh|x| = -e / (e + 2); the sign is copied
-    from x. expm1 clamps its argument, so |x| > 10 gives exactly ±1 with no overflow.
-    Accuracy: max 2.5 ulp measured. Special values: tanh(±0) = ±0, tanh(±inf) = ±1, nan gives
-    nan.
+    Method: with a = |x|, the odd polynomial above for a < atanh(1/2); else
+    1 - d with d = 2/S, S = e**2a + 1 = 2**n * p + (2**n + 1) formed by one fma. The
+    rounding errors of S, of the division and of 1 - d are all added back to first
+    order, so the result is rounded about once; a is clamped at 9.1, beyond
+    which tanh rounds to 1, so nothing overflows. The sign is copied from x.
+    Accuracy: max 0.8 ulp measured. Special values: tanh(±0) = ±0, tanh(±inf) = ±1, nan
+    gives nan.
     """
-    e = expm1_f32(f32(-2.0) * abs(x))
-    y = -e / (e + f32(2.0))
-    return x if abs(x) < f32(2.0**-13) else (-y if x < f32(0.0) else y)
+    a = abs(x)
+    z = a * a
+    small = _fma(a * z, _fma_poly(z, _TANH32), a)
+    w = _TANH_CLAMP32 if a > _TANH_CLAMP32 else a   # nan passes
+    w = w + w
+    t = _fma(w, _LOG2E32, _ROUND32)
+    n = np.float32(t).view(np.int32) - _ROUND32_BITS
+    nf = t - _ROUND32
+    r = _fma(nf, -_LN2_LO32, _fma(nf, -_LN2_HI32, w))
+    p = _fma(r * r, _fma_poly(r, _EXP32), r)      # e**r - 1
+    s = _pow2i_f32(n)
+    s1 = s + f32(1.0)                             # exact for n < 24; beyond, d < 2**-23
+    big_s = _fma(s, p, s1)
+    big_s_err = _fma(s, p, s1 - big_s)            # s1 - big_s is exact (Sterbenz)
+    d = f32(2.0) / big_s
+    # 2/(big_s + err) = d + d/2 * (2 - d*big_s - d*err) to first order, the bracket
+    # computed exactly but for d*err; (1 - u) - d is the rounding error of u (d <= 1/2)
+    d_err = (_fma(-d, big_s, f32(2.0)) - d * big_s_err) * (f32(0.5) * d)
+    u = f32(1.0) - d
+    large = u + (((f32(1.0) - u) - d) - d_err)
+    return math.copysign(small if a < _ATANH_HALF32 else large, x)
 
 
 @_inline
@@ -410,9 +468,8 @@ def logistic_f64(x):
 # for |n| < 2**20 and r keeps ~50 correct bits for |x| < ~1.6e6. For larger |x| the
 # reduction loses accuracy gradually (documented deviation; a branch-free Payne-Hanek
 # reduction is future work). Then sin/cos(r) by Taylor polynomials and a quadrant select.
-# The float32 versions do all of it in float64 and round once: the polynomial degrees
-# are those float32 needs, and the result is within 1 ulp; float64 lanes halve the SIMD
-# width, which the benchmark shows is still far ahead of libm.
+# tan_f32 does all of it in float64 (low degrees) and rounds once; sin_f32/cos_f32 have
+# their own float32 kernels below.
 
 _PIO2_1 = f64(1.5707963267341256)           # first 33 bits of pi/2
 _PIO2_2 = f64(6.077100506303966e-11)        # next 33 bits
@@ -481,53 +538,64 @@ def _tan_any(x, s_coeffs, c_coeffs):
     return -c / s if (q & 1) != 0 else s / c
 
 
-# sin/cos for float32 results need less than the general float64 kernels: x = n*pi/2 + r
-# with pi/2 in two parts (_PIO2_1 and the rest rounded: n * _PIO2_1 is exact and the
-# tail's error is ~1e-21 for |x| < 1.6e6, far below float32's needs) and minimax
-# polynomials of FreeBSD msun's k_sinf.c / k_cosf.c (float64 coefficients for float
-# results on |r| <= pi/4: |sin(r)/r - s(r)| < 2**-37.5, |cos(r) - c(r)| < 2**-34.1).
-# One multiply-add fewer in the reduction and one per polynomial than the Taylor forms:
-# W3 of benchmarks/jit_workloads.py spends most of its time in sin and cos.
+# sin/cos for float32: x = q*pi/2 + r in float64, then float32 polynomials. The
+# reduction subtracts q * pi/2 with pi/2 in two float64 parts by two fused
+# multiply-adds: the first product is exact inside the fma and w - q*part is small, so
+# r keeps ~50 correct bits for every float32 |x| < 2**48 (measured: sin/cos within
+# 1.7 ulp of float64 there, even next to their zeros). Then r rounds to float32 and
+# the polynomials run in float32 (8 lanes per AVX2 vector instead of 4): minimax fits
+# for these kernels (Lawson's iteration on 20000 Chebyshev nodes, relative error,
+# rounded to float32) on |r| <= 0.9, relative errors below 2**-35 (sin) and 2**-30
+# (cos). Measured on W3 of benchmarks/jit_workloads.py: 8.3 ms against 9.9 ms with the
+# polynomials in float64, and 5.8 ms with the reduction in float32 too, which however
+# returns unbounded garbage past |x| ~ 6.5e6 (2**22 * pi/2, where its quotient no
+# longer fits the rounding trick). From 2**48 on the quotient nears the float64
+# rounding trick's limit too, so the result there is nan (a correct one would need
+# Payne-Hanek's reduction), never a wrong number.
 _PIO2_1T = f64(_PIO2_2 + _PIO2_3)
-_SIN_F32 = tuple(f64(float.fromhex(h)) for h in (
-    "-0x1.5555554cbac77p-3", "0x1.11110896efbb2p-7", "-0x1.a00f9e2cae774p-13", "0x1.6cd878c3b46a7p-19"))
-_COS_F32 = tuple(f64(float.fromhex(h)) for h in (
-    "-0x1.ffffffd0c5e81p-2", "0x1.55553e1053a42p-5", "-0x1.6c087e80f1e27p-10", "0x1.99342e0ee5069p-16"))
+_TRIG_LIMIT32 = f32(2.0**48)
+_SIN32 = tuple(f32(float.fromhex(h)) for h in ("-0x1.555556p-3", "0x1.1110fep-7", "-0x1.a007dep-13", "0x1.6b3e04p-19"))
+_COS32 = tuple(f32(float.fromhex(h)) for h in ("0x1.55553cp-5", "-0x1.6c0464p-10", "0x1.97f5a4p-16"))
 
 
 @_inline
 def _sincos_f32(x):
-    """(sin r, cos r, q) in float64 for the float32 x = q*pi/2 + r (only q & 3 matters)."""
+    """(sin r, cos r, q) in float32 for x = q*pi/2 + r (only q & 3 matters)."""
     w = f64(x)
     t = w * _TWO_OVER_PI + _ROUND64
     q = np.float64(t).view(np.int64) - _ROUND64_BITS
     nf = t - _ROUND64
-    r = (w - nf * _PIO2_1) - nf * _PIO2_1T
+    r = f32(_fma(-nf, _PIO2_1T, _fma(-nf, _PIO2_1, w)))
     z = r * r
-    return r + (r * z) * _poly_f64(z, _SIN_F32), f64(1.0) + z * _poly_f64(z, _COS_F32), q
+    s = _fma(r * z, _fma_poly(z, _SIN32), r)
+    c = _fma(z, _fma(z, _fma_poly(z, _COS32), f32(-0.5)), f32(1.0))
+    return s, c, q
 
 
 @_inline
 def sin_f32(x):
     """Sine for float32.
 
-    Method: reduction by pi/2 and minimax polynomials in float64 (see above), rounded once.
-    Accuracy: max 0.51 ulp measured for |x| < 1.6e6; beyond, the absolute error grows to
-    ~1e-6 at |x| ~ 1e9 and the result is meaningless past |x| ~ 2**50 (reduction limit).
-    Special values: sin(±0) = ±0, sin(±inf) = nan, nan gives nan.
+    Method: the reduction by pi/2 in float64 and the float32 polynomials above, then a
+    quadrant select. Accuracy: max 1.5 ulp measured for |x| < 2**47, 1.7 ulp below 2**48
+    (0.7 ulp below pi/4). Special values: sin(±0) = ±0; sin(±inf) = nan, nan gives nan,
+    and so does |x| >= 2**48 (documented limit: NumPy gives finite values there).
     """
     s, c, q = _sincos_f32(x)
     y = c if (q & 1) != 0 else s
-    y = f32(-y if (q & 2) != 0 else y)
+    y = -y if (q & 2) != 0 else y
+    y = y if abs(x) < _TRIG_LIMIT32 else _NAN32
     return x if abs(x) < f32(2.0**-12) else y
 
 
 @_inline
 def cos_f32(x):
-    """Cosine for float32; method, accuracy and range as sin_f32. cos(±inf) = nan."""
+    """Cosine for float32; method, accuracy and range as sin_f32 (0.9 ulp below pi/4).
+    cos(±inf) = nan."""
     s, c, q = _sincos_f32(x)
     y = -s if (q & 1) != 0 else c
-    return f32(-y if (q & 2) != 0 else y)
+    y = -y if (q & 2) != 0 else y
+    return y if abs(x) < _TRIG_LIMIT32 else _NAN32
 
 
 @_inline
