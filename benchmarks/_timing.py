@@ -1,5 +1,6 @@
 """Shared timing and table printing for the benchmark modules."""
 
+import contextlib
 import os
 import statistics
 import timeit
@@ -17,6 +18,22 @@ def jax_or_none():
     except ImportError:
         return None
     return jax
+
+
+@contextlib.contextmanager
+def compiled_before_first_result():
+    """numbax programs compile before their first call returns inside this
+    block: by default a program's first calls run op by op while a worker
+    process compiles it, and steady-state figures must time neither those
+    calls nor a worker busy on the other core (jit_workloads.py times first
+    calls as a user meets them)."""
+    import numbax
+    before = numbax.config.numbax_background_compile
+    numbax.config.update("numbax_background_compile", False)
+    try:
+        yield
+    finally:
+        numbax.config.update("numbax_background_compile", before)
 
 
 def repeat_seconds(fn):

@@ -15,6 +15,8 @@ import numpy as np
 import numbax.numpy as jnp
 import numbax_checkpoint as nc
 
+from _timing import compiled_before_first_result
+
 LAYERS, SHAPE = 10, (1000, 5000)
 RUNS = 3
 
@@ -99,4 +101,5 @@ def fresh_restore(root):
 
 
 if __name__ == "__main__":
-    main()
+    with compiled_before_first_result():
+        main()

@@ -10,7 +10,7 @@ import numbax
 import numbax_nn as nn
 import numbax_optim
 import numbax_random
-from _timing import best_seconds, jax_or_none, print_table
+from _timing import best_seconds, compiled_before_first_result, jax_or_none, print_table
 
 jax = jax_or_none()
 BATCH, SIZES, LR = 128, (784, 512, 512, 10), 0.01
@@ -138,4 +138,5 @@ def flax_mlp_step(x, labels):
 
 
 if __name__ == "__main__":
-    main()
+    with compiled_before_first_result():
+        main()

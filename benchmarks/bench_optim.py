@@ -9,7 +9,7 @@ that traffic over the step time; this machine's memory bandwidth bounds it."""
 import numpy as np
 
 import numbax
-from _timing import best_seconds, jax_or_none
+from _timing import best_seconds, compiled_before_first_result, jax_or_none
 
 try:
     import numbax_optim as optim
@@ -95,4 +95,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with compiled_before_first_result():
+        main()

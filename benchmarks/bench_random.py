@@ -8,7 +8,7 @@ import numpy as np
 import numbax
 import numbax_random as random
 
-from _timing import jax_or_none, print_table
+from _timing import compiled_before_first_result, jax_or_none, print_table
 
 jax = jax_or_none()
 
@@ -40,4 +40,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with compiled_before_first_result():
+        main()

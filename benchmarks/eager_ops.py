@@ -8,7 +8,7 @@ import numpy as np
 
 import numbax.numpy as jnp
 
-from _timing import jax_or_none, print_table
+from _timing import compiled_before_first_result, jax_or_none, print_table
 
 jax = jax_or_none()
 if jax is not None:
@@ -49,4 +49,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with compiled_before_first_result():
+        main()
