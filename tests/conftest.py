@@ -11,18 +11,14 @@ os.environ.setdefault("NUMBAX_BACKGROUND_COMPILE", "0")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-import numbax  # noqa: E402
+from numbax.test_util import enable_x64  # noqa: E402
 
 
 @pytest.fixture
 def x64():
     """Run the test with 64-bit types enabled (``jax_enable_x64``), restoring the setting after."""
-    before = numbax.config.jax_enable_x64
-    numbax.config.update("jax_enable_x64", True)
-    try:
+    with enable_x64():
         yield
-    finally:
-        numbax.config.update("jax_enable_x64", before)
 
 
 @pytest.fixture
