@@ -5,9 +5,11 @@ Shows BatchNorm's ``batch_stats`` collection through training (``mutable=
 ['batch_stats']``) and evaluation (``use_running_average``), with the data
 pipeline, optimizer (adamw + warmup-cosine), jit steps and checkpointing of
 examples/mlp_digits.py. Full run: 98.6-98.9% test accuracy (target 98%); with
-``--no-jit`` it takes about 20 seconds; with numbax.jit (the default) the first
-compile of the steps takes about 2.5 minutes on 2 cores, after which an epoch
-takes about a second (a second run loads the compiled steps from the disk cache).
+``--no-jit`` it takes about 20 seconds. With numbax.jit (the default) numba needs
+about 2.5 minutes on 2 cores to compile the steps the first time; meanwhile they
+run op by op, as with ``--no-jit``, while a worker process compiles them (the short
+run below takes ~6 s), and afterwards an epoch takes about a second (a later run
+loads the compiled steps from the disk cache).
 
     python examples/cnn_digits.py              # full run (30 epochs)
     python examples/cnn_digits.py --steps 40   # short run (what CI does)

@@ -9,9 +9,9 @@ numbax stack:
   continues from the latest one.
 
 The digits ship inside scikit-learn (no download). Full run: 98.3% test
-accuracy (target 97%), about 1.5 minutes on 2 cores, of which about one is numba
-compiling the jitted steps the first time (a second run loads them from the disk
-cache). A PNG learning curve is written when matplotlib is
+accuracy (target 97%), about 30 s on 2 cores. The jitted steps run op by op for
+their first ~10 s, while a worker process compiles them (a later run loads them
+from the disk cache). A PNG learning curve is written when matplotlib is
 installed.
 
     python examples/mlp_digits.py               # full run (40 epochs)
