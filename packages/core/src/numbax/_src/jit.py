@@ -174,7 +174,7 @@ class _Entry:
         if self.program is None:
             executable = self.executable = executable_for(self.jaxpr, name)
             outs = executable(*self.const_values, *values)
-            if getattr(executable, "compiled", True):  # not while it compiles in the background
+            if executable.compiled:  # not while it compiles in the background (background.py)
                 self.prefix = tuple(executable.extra_consts) + tuple(self.const_values)
                 self.program = executable.program
             return outs

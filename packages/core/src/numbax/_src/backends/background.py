@@ -107,16 +107,18 @@ def signature_spec(types):
     return ",".join(f"{dtype.str}:{ndim}" for dtype, ndim in types)
 
 
-def parse_signature(spec):
-    """numba argument types of ``signature_spec`` text: read-only C-contiguous
+def numba_signature(types):
+    """numba argument types for ``(dtype, ndim)`` pairs: read-only C-contiguous
     arrays, the one specialization every program is compiled for (cpu.py)."""
     import numba
+    return tuple(numba.types.Array(numba.from_dtype(dtype), ndim, "C", readonly=True) for dtype, ndim in types)
+
+
+def parse_signature(spec):
+    """``numba_signature`` of ``signature_spec`` text (in the worker)."""
     import numpy as np
-    types = []
-    for item in spec.split(",") if spec else ():
-        dtype, ndim = item.rsplit(":", 1)
-        types.append(numba.types.Array(numba.from_dtype(np.dtype(dtype)), int(ndim), "C", readonly=True))
-    return tuple(types)
+    items = [item.rsplit(":", 1) for item in spec.split(",")] if spec else []
+    return numba_signature((np.dtype(dtype), int(ndim)) for dtype, ndim in items)
 
 
 class Job:

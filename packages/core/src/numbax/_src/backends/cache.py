@@ -18,6 +18,7 @@ a second process starts warm.
   grows past that, the least recently used programs are removed.
 """
 
+import contextlib
 import hashlib
 import importlib.util
 import os
@@ -86,12 +87,13 @@ def write_program(key, render):
         # Mark the program recently used for the LRU cleanup on a sidecar file:
         # touching the module itself would change its mtime, which numba's
         # cache index checks, and every later process would recompile.
+        used = _sidecar(path, ".used")
         try:
-            with open(os.path.join(directory, f"p_{key}.used"), "a"):
+            with open(used, "a"):
                 pass
-            os.utime(os.path.join(directory, f"p_{key}.used"))
+            os.utime(used)
         except OSError:
-            pass
+            pass  # read-only cache: the LRU order just goes stale
     return path, persistent
 
 
@@ -107,24 +109,21 @@ def import_program(path):
     return module
 
 
-def _compiled_marker(path):
-    return path[:-len(".py")] + ".compiled"
+def _sidecar(path, suffix):
+    """A file beside program ``path`` (``p_<key><suffix>``), cleaned up with it."""
+    return path[:-len(".py")] + suffix
 
 
 def mark_compiled(path):
     """Record that numba's disk cache holds the machine code of program ``path``
     (so a later process loads it instead of compiling in the background)."""
-    write_atomic(_compiled_marker(path), "")
+    write_atomic(_sidecar(path, ".compiled"), "")
 
 
 def is_compiled(path):
     """Whether ``mark_compiled(path)`` was called (by any process): its machine
     code is then in numba's disk cache unless numba found it stale."""
-    return os.path.exists(_compiled_marker(path))
-
-
-def _claim(path):
-    return path[:-len(".py")] + ".compiling"
+    return os.path.exists(_sidecar(path, ".compiled"))
 
 
 # A claim older than this is taken for a worker that died without releasing it.
@@ -137,7 +136,7 @@ def claim_compile(path):
     live claim holds it."""
     for _ in range(2):
         try:
-            os.close(os.open(_claim(path), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            os.close(os.open(_sidecar(path, ".compiling"), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
             return True
         except FileExistsError:
             if compile_claimed(path):
@@ -151,16 +150,17 @@ def claim_compile(path):
 def compile_claimed(path):
     """Whether a live claim on compiling program ``path`` exists."""
     try:
-        return time.time() - os.stat(_claim(path)).st_mtime < CLAIM_SECONDS
+        return time.time() - os.stat(_sidecar(path, ".compiling")).st_mtime < CLAIM_SECONDS
     except OSError:
         return False
 
 
 def release_compile(path):
-    try:
-        os.unlink(_claim(path))
-    except OSError:
-        pass
+    """Drop the claim on compiling program ``path``. Both the worker and the
+    process that started it release it, so it may be gone already (a claim we
+    cannot remove expires after CLAIM_SECONDS)."""
+    with contextlib.suppress(OSError):
+        os.unlink(_sidecar(path, ".compiling"))
 
 
 def _max_bytes():

@@ -60,6 +60,10 @@ class ChunkedExecutable:
     """Runs the pieces of a large program in order; the same interface as
     ``cpu.Executable`` (``program(*args)``, ``extra_consts``, ``source``)."""
 
+    # ``program`` may be called from the start: each piece decides for itself
+    # whether it runs compiled or op by op (background.py).
+    compiled = True
+
     def __init__(self, closed, name, compile_piece):
         self.jaxpr = closed.jaxpr
         self.inputs = self.jaxpr.constvars + self.jaxpr.invars

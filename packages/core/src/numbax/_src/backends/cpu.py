@@ -659,7 +659,7 @@ class Executable:
         _sleeping_omp_threads()
         started = time.perf_counter()
         self.program = cache.import_program(self.path).program
-        signature = background.parse_signature(background.signature_spec(self.argument_types))
+        signature = background.numba_signature(self.argument_types)
         if signature not in self.program.signatures:  # programs with the same source share a module
             self.program.compile(signature)
             self.program.disable_compile()

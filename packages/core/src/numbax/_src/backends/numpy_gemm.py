@@ -4,6 +4,7 @@ it was found (cpu.py) before numba is imported, which a call evaluated op by
 op while a worker compiles (background.py) never needs."""
 
 import ctypes
+import functools
 import glob
 import os
 
@@ -12,18 +13,12 @@ import numpy as np
 # What programs call, by the names NumPy's OpenBLAS exports them under.
 SYMBOLS = {"float32": "scipy_cblas_sgemm64_", "float64": "scipy_cblas_dgemm64_",
            "threads": "openblas_set_num_threads_local"}
-_addresses = []  # [result of the one search]
 
 
+@functools.cache
 def addresses():
     """``{key of SYMBOLS: address}`` in NumPy's OpenBLAS, or None where that
     library or one of the symbols is missing (NumPy built against another BLAS)."""
-    if not _addresses:
-        _addresses.append(_search())
-    return _addresses[0]
-
-
-def _search():
     site = os.path.dirname(os.path.dirname(os.path.abspath(np.__file__)))
     paths = (glob.glob(os.path.join(site, "numpy.libs", "libscipy_openblas64_*"))  # Linux, Windows wheels
              + glob.glob(os.path.join(site, "numpy", ".dylibs", "libscipy_openblas64_*")))  # macOS wheels
