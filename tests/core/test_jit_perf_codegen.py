@@ -134,7 +134,7 @@ def test_per_example_grads_run_flat_and_write_outer_products_once():
 def test_large_batched_dot_calls_blas_per_batch():
     a, b = np.ones((4, 32, 32), np.float32), np.ones((4, 32, 32), np.float32)
     body = _body(lambda a, b: xnp.matmul(a, b), a, b)
-    assert re.search(r"rt\.matmul\(lhs\d+\[i\d+\], rhs\d+\[i\d+\], a\d+\[i\d+\], BLAS_POOL\)", body), body
+    assert re.search(r"rt\.matmul\(lhs\d+\[i\d+\], rhs\d+\[i\d+\], a\d+\[i\d+\], BLAS_THREADS\)", body), body
 
 
 def test_transposed_product_is_computed_transposed():
@@ -190,6 +190,7 @@ def test_scan_input_projection_is_one_product_before_the_loop():
     before, loop = body.split("for step", 1)
     # x_t @ u reads no carry: one (5*3, 4) @ (4, 8) product before the loop; h @ w stays inside
     assert before.count("rt.matmul(") == 1 and loop.count("rt.matmul(") == 1, body
+    assert "scan_rows" not in body  # too little work for a parallel loop
     h, hs = numbax.jit(rnn)(w, u, xs)
     want, want_hs = np.zeros((3, 8), np.float32), []
     for x in xs:
@@ -199,9 +200,145 @@ def test_scan_input_projection_is_one_product_before_the_loop():
     np.testing.assert_allclose(hs, np.stack(want_hs), rtol=1e-5, atol=1e-6)
 
 
-def test_products_use_the_blas_pool_only_in_programs_without_numba_threads():
+def test_large_products_use_one_thread_pool_per_program():
     a = np.ones((64, 64), np.float32)
-    assert "BLAS_POOL = True" in numbax.jit(lambda a: a @ a).lower(a).compile().source
-    big = np.ones((1024, 1024), np.float32)  # a parallel tanh loop: products stay on the calling thread
-    source = numbax.jit(lambda a: xnp.tanh(a) @ a).lower(big).compile().source
-    assert "numba.prange" in source and "BLAS_POOL = False" in source
+    assert "BLAS_THREADS = rt.NUMPY_POOL" in numbax.jit(lambda a: a @ a).lower(a).compile().source
+    # A parallel tanh loop: large products are split over numba's threads, by
+    # rows of the result (more rows than columns) or by columns.
+    rng = np.random.default_rng(0)
+    for x, y in ((rng.standard_normal((512, 256)), rng.standard_normal((256, 96))),
+                 (rng.standard_normal((24, 4096)), rng.standard_normal((4096, 160)))):
+        x, y = x.astype(np.float32), y.astype(np.float32)
+        f = numbax.jit(lambda x, y: xnp.tanh(x) @ y)
+        source = f.lower(x, y).compile().source
+        assert "numba.prange" in source and "BLAS_THREADS = rt.NUMBA_THREADS" in source
+        want = np.tanh(x.astype(np.float64)) @ y
+        np.testing.assert_allclose(np.asarray(f(x, y)), want, rtol=1e-4, atol=1e-3)
+
+
+def _lstm_layer(w, u, b, xs):
+    """An LSTM over ``xs`` (steps, batch, inputs) with a bias broadcast over the
+    batch, gates split from one product, and a per-row centring (a reduction
+    over features): every step is row independent."""
+    zeros = xnp.zeros((xs.shape[1], w.shape[0]), xnp.float32)
+
+    def cell(carry, x):
+        h, c = carry
+        i, f, g, o = xnp.split(h @ w + x @ u + b, 4, axis=1)
+        c = numbax.nn.sigmoid(f) * c + numbax.nn.sigmoid(i) * xnp.tanh(g)
+        h = numbax.nn.sigmoid(o) * xnp.tanh(c)
+        return (h, c), xnp.concatenate([h - h.mean(axis=1, keepdims=True), c], axis=1)
+    return lax.scan(cell, (zeros, zeros), xs)
+
+
+def _lstm_numpy(w, u, b, xs):
+    sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    h = c = np.zeros((xs.shape[1], w.shape[0]))
+    ys = []
+    for x in xs.astype(np.float64):
+        i, f, g, o = np.split(h @ w + x @ u + b, 4, axis=1)
+        c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+        h = sigmoid(o) * np.tanh(c)
+        ys.append(np.concatenate([h - h.mean(axis=1, keepdims=True), c], axis=1))
+    return (h, c), np.stack(ys)
+
+
+def test_row_independent_scan_runs_in_blocks_of_rows(monkeypatch):
+    from numbax._src.backends import rows
+    monkeypatch.setattr(rows, "threads", lambda: 2)
+    rng = np.random.default_rng(1)
+    hidden, inputs, batch, steps = 32, 8, 16, 64
+    w = (rng.standard_normal((hidden, 4 * hidden)) * 0.2).astype(np.float32)
+    u = (rng.standard_normal((inputs, 4 * hidden)) * 0.3).astype(np.float32)
+    b = (rng.standard_normal(4 * hidden) * 0.1).astype(np.float32)
+    xs = rng.standard_normal((steps, batch, inputs)).astype(np.float32)
+    f = numbax.jit(_lstm_layer)
+    source = f.lower(w, u, b, xs).compile().source
+    # one function over a block of 8 rows, called for the 2 blocks in a parallel loop
+    assert re.search(r"for block\d+ in numba\.prange\(2\):\n\s+scan_rows_\d+\(block\d+ \* 8, ", source), source
+    helper = source.split("def scan_rows", 1)[1].split("def program", 1)[0]
+    assert "rt.empty((8, 128), np.float32)" in helper and "numba.prange" not in helper
+    (h, c), ys = f(w, u, b, xs)
+    (want_h, want_c), want_ys = _lstm_numpy(w, u, b, xs)
+    for got, want in ((h, want_h), (c, want_c), (ys, want_ys)):
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-4, atol=2e-5)
+
+    # Reverse mode: the forward and backward scans both run in blocks (a weight
+    # gradient's sum leaves the backward loop as an unchanged carry).
+    def loss(w, u, b, xs):
+        (h, _), ys = _lstm_layer(w, u, b, xs)
+        return xnp.sum(h * h) + xnp.sum(ys * ys) * 0.1
+    grad = numbax.jit(numbax.grad(loss, argnums=(0, 1, 2)))
+    assert grad.lower(w, u, b, xs).compile().source.count("def scan_rows") == 2
+    for got, want in zip(grad(w, u, b, xs), numbax.grad(loss, argnums=(0, 1, 2))(w, u, b, xs)):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=2e-4, atol=2e-5)
+
+
+def test_scan_mixing_rows_stays_one_loop(monkeypatch):
+    from numbax._src.backends import rows
+    monkeypatch.setattr(rows, "threads", lambda: 2)
+    rng = np.random.default_rng(2)
+    w = (rng.standard_normal((64, 64)) * 0.2).astype(np.float32)
+    xs = rng.standard_normal((80, 16, 64)).astype(np.float32)
+
+    def centred_rnn(w, xs):  # subtracting the batch mean couples the rows
+        def cell(h, x):
+            h = xnp.tanh(h @ w + x)
+            return h - h.mean(axis=0), None
+        return lax.scan(cell, xnp.zeros((16, 64), xnp.float32), xs)[0]
+    f = numbax.jit(centred_rnn)
+    assert "scan_rows" not in f.lower(w, xs).compile().source
+    h = np.zeros((16, 64))
+    for x in xs:
+        h = np.tanh(h @ w + x)
+        h = h - h.mean(axis=0)
+    np.testing.assert_allclose(np.asarray(f(w, xs)), h, rtol=1e-4, atol=2e-5)
+
+
+def test_row_blocks_divide_the_batch():
+    from numbax._src.backends import rows
+    assert [rows.blocks(batch, threads) for batch, threads in
+            ((32, 2), (32, 16), (24, 16), (48, 5), (15, 2), (17, 4), (64, 1))] == [2, 4, 3, 4, 1, 1, 1]
+
+
+def test_scan_gradient_multiplies_by_a_transposed_copy_made_once():
+    rng = np.random.default_rng(3)
+    w = (rng.standard_normal((8, 8)) * 0.4).astype(np.float32)
+    xs = rng.standard_normal((6, 3, 8)).astype(np.float32)
+
+    def loss(w, xs):
+        h = lax.scan(lambda h, x: (xnp.tanh(h @ w + x), None), xnp.zeros((3, 8), xnp.float32), xs)[0]
+        return xnp.sum(h * h)
+    grad = numbax.jit(numbax.grad(loss))
+    body = _body(grad, w, xs)
+    loops = body.split("for step")
+    # the backward loop's g @ w.T reads a copy of w.T made before it, not the strided view
+    in_loop = [line for line in loops[2].splitlines() if line.startswith(" " * 8) and "rt.matmul(" in line]
+    assert "np.ascontiguousarray(x0.transpose((1, 0)))" in loops[1] and len(in_loop) == 1, body
+    assert ".T" not in in_loop[0], body
+    hs = [np.zeros((3, 8))]
+    for x in xs:
+        hs.append(np.tanh(hs[-1] @ w + x))
+    dh, want = 2 * hs[-1], np.zeros((8, 8))
+    for t in range(len(xs), 0, -1):
+        dz = dh * (1 - hs[t] ** 2)
+        want += hs[t - 1].T @ dz
+        dh = dz @ w.T
+    np.testing.assert_allclose(np.asarray(grad(w, xs)), want, rtol=1e-4, atol=1e-5)
+
+
+def test_vmapped_scan_runs_in_blocks_of_examples(monkeypatch):
+    from numbax._src.backends import rows
+    monkeypatch.setattr(rows, "threads", lambda: 2)
+    rng = np.random.default_rng(4)
+    w = (rng.standard_normal((64, 64)) * 0.2).astype(np.float32)
+    xs = rng.standard_normal((32, 80, 64)).astype(np.float32)  # examples, steps, features
+
+    def one(x):  # one example's recurrence: its carry has no batch axis
+        return lax.scan(lambda h, xt: (xnp.tanh(h @ w + xt), None), xnp.zeros(64, xnp.float32), x)[0]
+    f = numbax.jit(numbax.vmap(one))
+    assert "scan_rows" in f.lower(xs).compile().source
+    h = np.zeros((32, 64))
+    for t in range(80):
+        h = np.tanh(h @ w + xs[:, t])
+    np.testing.assert_allclose(np.asarray(f(xs)), h, rtol=1e-4, atol=2e-5)

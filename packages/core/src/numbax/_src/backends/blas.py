@@ -44,6 +44,18 @@ _NAMES = {"float32": "numbax_sgemm", "float64": "numbax_dgemm", "threads": "numb
 # machine, while the ~30M products of W4 gain from both cores when it is quiet.
 SERIAL_PRODUCT = 1 << 23
 
+# Where ``matmul`` runs a product of at least SERIAL_PRODUCT: on the calling
+# thread, on NumPy's OpenBLAS pool, or split into one serial product per numba
+# thread. A program uses one pool only: after a product OpenBLAS's threads spin
+# for a while, and a numba-parallel loop right after fights them for the cores
+# (W7's CNN step took 92 ms with both, 57 ms without); so programs with
+# numba-parallel loops split their large products over numba's threads.
+SERIAL, NUMPY_POOL, NUMBA_THREADS = 0, 1, 2
+# How many blocks NUMBA_THREADS splits a product into: numba's thread count, a
+# constant of the compiled code (numba.get_num_threads() would make the
+# function impossible to cache).
+_THREADS = numba.config.NUMBA_NUM_THREADS
+
 
 # Registered even when NUMBAX_NUMPY_BLAS=0 (which tests the fallback): kernels
 # loaded from numba's cache (conv_gemm) may have been compiled calling them.
@@ -113,18 +125,11 @@ def _layout(x):
 
 if AVAILABLE:
     @_jit
-    def matmul(a, b, out, pool):
-        """``out[...] = a @ b`` for 2-D float arrays of one dtype; ``out``
-        row-major. Transposed views are read in place; other layouts copied.
-        ``pool``: whether a large product may use NumPy's thread pool (False
-        in programs with numba-parallel loops, see ``cpu.BLAS_POOL``)."""
+    def _gemm_call(a, b, out, pool):
+        """``out[...] = a @ b`` by one ``gemm``; on NumPy's pool when ``pool``
+        and the product is large, else on the calling thread."""
         m, k = a.shape
         n = b.shape[1]
-        if m == 0 or n == 0:
-            return
-        if k == 0:
-            out[...] = 0
-            return
         trans_out, ldc = _layout(out)
         if trans_out != NO_TRANS:
             raise ValueError("matmul: out must be row-major")
@@ -141,6 +146,45 @@ if AVAILABLE:
             _set_threads_local(previous)
 else:
     @_jit
-    def matmul(a, b, out, pool):
+    def _gemm_call(a, b, out, pool):
         """``out[...] = a @ b`` through numba's np.dot (SciPy's BLAS)."""
         np.dot(a, b, out)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
+def _gemm_blocks(a, b, out):
+    """``out[...] = a @ b`` as one serial ``gemm`` per block of out's rows (of
+    its columns when it has fewer rows), a block per numba thread."""
+    m, n = out.shape
+    parts = _THREADS
+    by_rows = m >= n
+    size = -(-(m if by_rows else n) // parts)
+    for part in numba.prange(parts):
+        lo = part * size
+        hi = min(lo + size, m if by_rows else n)
+        if lo < hi:
+            if by_rows:
+                _gemm_call(a[lo:hi], b, out[lo:hi], False)
+            else:
+                _gemm_call(a, b[:, lo:hi], out[:, lo:hi], False)
+
+
+@_jit
+def matmul(a, b, out, threads):
+    """``out[...] = a @ b`` for 2-D float arrays of one dtype; ``out``
+    row-major. Transposed views are read in place; other layouts copied.
+    ``threads``: where a large product may run: ``NUMPY_POOL`` (programs
+    without numba threads), ``NUMBA_THREADS`` (split over them, in programs
+    that have them, see ``cpu.render_program``) or ``SERIAL`` (inside a
+    numba-parallel loop)."""
+    m, k = a.shape
+    n = b.shape[1]
+    if m == 0 or n == 0:
+        return
+    if k == 0:
+        out[...] = 0
+        return
+    if threads == NUMBA_THREADS and m * n * k >= SERIAL_PRODUCT:
+        _gemm_blocks(a, b, out)
+    else:
+        _gemm_call(a, b, out, threads == NUMPY_POOL)

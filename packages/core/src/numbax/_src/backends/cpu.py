@@ -109,9 +109,14 @@ class LoweringContext:
         self.uses_prange = False
         # Whether a rule called a kernel that runs on numba's threads (conv_direct).
         self.parallel_kernels = False
-        # The name products pass as ``rt.matmul``'s ``pool``, bound once the
-        # whole program is printed (see BLAS_POOL).
-        self.blas_pool = "BLAS_POOL"
+        # What products pass as ``rt.matmul``'s ``threads``: a name bound once
+        # the whole program is printed (see BLAS_THREADS in render_program).
+        self.blas_pool = "BLAS_THREADS"
+        # Code that runs inside a numba-parallel loop (``helper``) must not
+        # start parallel loops or thread pools of its own.
+        self.serial = False
+        # Functions printed before the program: (name, parameters, lines).
+        self.helpers = []
         # Module-level imports a rule needs (``import_module``), and whether a
         # rule calls back into Python (``numba.objmode``): such a program keeps
         # the GIL, since an objmode block must hold it anyway.
@@ -144,6 +149,7 @@ class LoweringContext:
         size = int(np.prod(shape)) if shape else 1
         if parallel is None:
             parallel = (size if work is None else work) >= PARALLEL_THRESHOLD and shape and shape[0] > 1
+        parallel = parallel and not self.serial
         given, names = names, []
         start = self.depth
         for axis, n in enumerate(shape):
@@ -157,6 +163,19 @@ class LoweringContext:
             yield names
         finally:
             self.depth = start
+
+    def helper(self, prefix):
+        """A context printing the body of a new function of the generated
+        module, to run inside a numba-parallel loop: its loops and products
+        are serial. Returns ``(context, name)``; ``add_helper`` keeps it."""
+        child = LoweringContext()
+        child.serial, child.blas_pool = True, "rt.SERIAL"
+        child.imports, child.helpers = self.imports, self.helpers
+        return child, f"{prefix}{self.fresh('_')}"
+
+    def add_helper(self, name, parameters, child):
+        """Emit ``def name(*parameters)`` with ``child``'s lines before the program."""
+        self.helpers.append((name, list(parameters), child.lines))
 
     def import_module(self, module, alias):
         """Make ``alias`` name ``module`` in the generated module; returns it."""
@@ -216,7 +235,7 @@ class LoweringContext:
         result = None if not out.aval.shape else self.define(out, self.empty(out.aval))
         # A full sum is a numba parfor reduction (``acc += ...`` inside prange).
         parallel_total = not kept and size >= PARALLEL_THRESHOLD and combine == "{acc} + {v}" \
-            and x.aval.dtype.kind == "f"
+            and x.aval.dtype.kind == "f" and not self.serial
         with self.loops([shape[d] for d in kept], work=size) as outer:
             acc = self.fresh("acc")
             self.emit(f"{acc} = {init}")
@@ -553,13 +572,14 @@ def render_program(closed, key="", donated=()):
     text = HEADER.format(key=key, jaxpr_comment=jaxpr_comment)
     text += "".join(f"import {module} as {alias}\n" for alias, module in sorted(ctx.imports.items()))
     # Large products use NumPy's BLAS pool only in programs without numba
-    # threads: after a product the pool's threads spin for a while, and a
-    # numba-parallel loop (or conv_direct) right after then fights them for the
-    # cores. Measured on the 2-core machine: W7's CNN step 92 ms with both,
-    # 57 ms with serial products; W4's MLP step (no parallel loop) 3.9 ms
-    # with the pool, 5.5-6.3 ms without.
-    text += f"\nBLAS_POOL = {not (ctx.uses_prange or ctx.parallel_kernels)}\n"
-    text += "\n@numba.njit({flags})\ndef program(" + signature + "):\n" + body + "\n"
+    # threads, the others split them over numba's threads (blas.py). Measured
+    # on the 2-core machine: W4's MLP step (no parallel loop) 3.9 ms with the
+    # pool, 5.5-6.3 ms with serial products.
+    threads = "NUMBA_THREADS" if ctx.uses_prange or ctx.parallel_kernels else "NUMPY_POOL"
+    text += f"\nBLAS_THREADS = rt.{threads}\n"
+    for name, parameters, lines in ctx.helpers:
+        text += f"\n\n@numba.njit({{helper_flags}})\ndef {name}({', '.join(parameters)}):\n" + "\n".join(lines) + "\n"
+    text += "\n\n@numba.njit({flags})\ndef program(" + signature + "):\n" + body + "\n"
     return text, describe_plan(steps), ctx.extra_consts, ctx.uses_prange, ctx.holds_gil
 
 
@@ -577,9 +597,10 @@ class Executable:
         text = text.replace("# numbax program ,", f"# numbax program {key},")
 
         def render(persistent):
-            flags = (f"parallel={uses_prange}, nogil={not holds_gil}, cache={persistent}, error_model='numpy', "
-                     f"fastmath={FASTMATH!r}")
-            return text.replace("{flags}", flags, 1)
+            def flags(parallel):
+                return (f"parallel={parallel}, nogil={not holds_gil}, cache={persistent}, error_model='numpy', "
+                        f"fastmath={FASTMATH!r}")
+            return text.replace("{flags}", flags(uses_prange), 1).replace("{helper_flags}", flags(False))
         self.path, self.persistent = cache.write_program(key, render)
         with open(self.path) as f:
             self.source = f.read()

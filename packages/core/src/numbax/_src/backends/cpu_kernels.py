@@ -20,7 +20,7 @@ its first axis.
 import numba
 import numpy as np
 
-from .blas import matmul
+from .blas import SERIAL, matmul
 
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 _pjit = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
@@ -143,11 +143,11 @@ def _gather_tables(x, p_shape, k_shape, strides, low, rd):
 
 # The three GEMM kernels below run in parallel over images (numba's threads),
 # each thread calling BLAS single-threaded on its own image: one pool of
-# threads for gathers and products alike, so the programs calling them keep
-# BLAS_POOL off (see cpu.py). Per-image matrices (a few hundred rows) also
-# stay in cache between the gather and the product. W7 on the 2-core machine:
-# per-image products on two numba threads ran as fast as one product over
-# the batch on OpenBLAS's two threads.
+# threads for gathers and products alike, so the programs calling them split
+# their other large products over numba's threads too (blas.py). Per-image
+# matrices (a few hundred rows) also stay in cache between the gather and the
+# product. W7 on the 2-core machine: per-image products on two numba threads
+# ran as fast as one product over the batch on OpenBLAS's two threads.
 
 @_pjit
 def conv_gemm(x, w, out, strides, low, rd, feature_groups, batch_groups):
@@ -167,7 +167,7 @@ def conv_gemm(x, w, out, strides, low, rd, feature_groups, batch_groups):
             xn = n + (g * n_out if batch_groups > 1 else 0)
             c0 = g * cg if feature_groups > 1 else 0
             _im2col(x, xn, c0, cg, tables, cols, 0)
-            matmul(cols, wmat[:, g * og:(g + 1) * og], rows[:, g * og:(g + 1) * og], False)
+            matmul(cols, wmat[:, g * og:(g + 1) * og], rows[:, g * og:(g + 1) * og], SERIAL)
 
 
 @_jit
@@ -204,7 +204,7 @@ def conv_scatter(x, w, out, strides, low, ld, rd, feature_groups):
         contrib = np.empty((d1 * d2 * d3, taps * og), out.dtype)
         xb = x[b].reshape((d1 * d2 * d3, cg * feature_groups))
         for g in range(feature_groups):
-            matmul(xb[:, g * cg:(g + 1) * cg], wt[g], contrib, False)
+            matmul(xb[:, g * cg:(g + 1) * cg], wt[g], contrib, SERIAL)
             for j1 in range(d1):
                 for t1 in range(k1):
                     q1 = _scatter_target(j1, t1, strides[0], rd[0], low[0], ld[0], p1)
@@ -253,7 +253,7 @@ def conv_wgrad(x, dy, out, strides, low, rd):
         cols = np.empty(((b1 - b0) * positions, kc), out.dtype)
         for b in range(b0, b1):
             _im2col(x, b, 0, c, tables, cols, (b - b0) * positions)
-        matmul(cols.T, dy_rows[b0 * positions:b1 * positions], partial[blk], False)
+        matmul(cols.T, dy_rows[b0 * positions:b1 * positions], partial[blk], SERIAL)
     result = out.reshape((kc, o))
     result[...] = partial.sum(axis=0)
 
