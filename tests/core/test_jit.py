@@ -245,6 +245,30 @@ def test_second_process_loads_programs_from_the_disk_cache(tmp_path):
     assert any(name.startswith("p_") and name.endswith(".py") for name in os.listdir(tmp_path))
 
 
+_KERNEL_CHILD = textwrap.dedent("""
+    import numpy as np, numbax
+    from numbax import lax
+    from numbax._src.backends import cpu
+    f = numbax.jit(lambda x, w: lax.conv_general_dilated(x, w, (1, 1), "SAME",
+                                                         dimension_numbers=("NHWC", "HWIO", "NHWC")))
+    out = np.asarray(f(np.ones((2, 5, 5, 3), np.float32), np.ones((3, 3, 3, 4), np.float32)))
+    print(cpu.stats["compiled"], cpu.stats["cache_hits"], out[0, 0, 0, 0], out[0, 2, 2, 0])
+""")
+
+
+def test_second_process_loads_a_program_whose_kernels_run_on_numbas_threads(tmp_path):
+    """A program with no parallel loop of its own that calls a parallel kernel
+    (a convolution) is compiled parallel=True: numba sets up its threads when it
+    loads such a program from its cache (it crashed, loaded parallel=False)."""
+    env = dict(os.environ, NUMBAX_CACHE_DIR=str(tmp_path))
+    runs = [subprocess.run([sys.executable, "-c", _KERNEL_CHILD], env=env, capture_output=True, text=True)
+            for _ in range(2)]
+    assert [r.returncode for r in runs] == [0, 0], runs[-1].stderr[-2000:]
+    assert [r.stdout.split()[:2] for r in runs] == [["1", "0"], ["0", "1"]]
+    # a corner sees 2x2 taps of 3 channels, the centre all 3x3
+    assert [float(v) for v in runs[1].stdout.split()[2:]] == [12.0, 27.0]
+
+
 def test_programs_fall_back_to_numba_dot_without_numpys_blas(tmp_path):
     """Where NumPy's own gemm is not used (NUMBAX_NUMPY_BLAS=0 stands in for a
     NumPy built on another BLAS), products go through numba's np.dot, and a

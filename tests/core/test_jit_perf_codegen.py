@@ -24,7 +24,7 @@ def _body(fun, *args):
 def test_matmul_calls_blas_without_loops():
     a, b = np.ones((16, 8), np.float32), np.ones((8, 4), np.float32)
     body = _body(lambda a, b: a @ b, a, b)
-    assert "rt.matmul(" in body
+    assert "MATMUL(" in body
     assert not re.search(r"\bfor\b", body), body
 
 
@@ -102,7 +102,7 @@ def test_small_batched_and_integer_dots_are_loops_matching_numpy():
         return xnp.einsum("bij,bkj->bik", a, b), i @ j, a[0] @ v, v @ v, xnp.einsum("bi,bj->bij", a[:, 0], b[:, 0])
     body = _body(f, a, b, i, j, v)
     # the batched 3x4x6 products and the integer product are loops; the float matrix-vector one is BLAS
-    assert body.count("rt.matmul(") == 2, body
+    assert body.count("MATMUL(") == 2, body
     batched, ints, matvec, inner, outer = numbax.jit(f)(a, b, i, j, v)
     np.testing.assert_allclose(np.asarray(batched), np.einsum("bij,bkj->bik", a, b), rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(np.asarray(ints), i @ j)
@@ -134,7 +134,7 @@ def test_per_example_grads_run_flat_and_write_outer_products_once():
 def test_large_batched_dot_calls_blas_per_batch():
     a, b = np.ones((4, 32, 32), np.float32), np.ones((4, 32, 32), np.float32)
     body = _body(lambda a, b: xnp.matmul(a, b), a, b)
-    assert re.search(r"rt\.matmul\(lhs\d+\[i\d+\], rhs\d+\[i\d+\], a\d+\[i\d+\], BLAS_THREADS\)", body), body
+    assert re.search(r"MATMUL\(lhs\d+\[i\d+\], rhs\d+\[i\d+\], a\d+\[i\d+\]\)", body), body
 
 
 def test_transposed_product_is_computed_transposed():
@@ -189,7 +189,7 @@ def test_scan_input_projection_is_one_product_before_the_loop():
     body = _body(rnn, w, u, xs)
     before, loop = body.split("for step", 1)
     # x_t @ u reads no carry: one (5*3, 4) @ (4, 8) product before the loop; h @ w stays inside
-    assert before.count("rt.matmul(") == 1 and loop.count("rt.matmul(") == 1, body
+    assert before.count("MATMUL(") == 1 and loop.count("MATMUL(") == 1, body
     assert "scan_rows" not in body  # too little work for a parallel loop
     h, hs = numbax.jit(rnn)(w, u, xs)
     want, want_hs = np.zeros((3, 8), np.float32), []
@@ -202,7 +202,7 @@ def test_scan_input_projection_is_one_product_before_the_loop():
 
 def test_large_products_use_one_thread_pool_per_program():
     a = np.ones((64, 64), np.float32)
-    assert "BLAS_THREADS = rt.NUMPY_POOL" in numbax.jit(lambda a: a @ a).lower(a).compile().source
+    assert "MATMUL = rt.matmul_pool" in numbax.jit(lambda a: a @ a).lower(a).compile().source
     # A parallel tanh loop: large products are split over numba's threads, by
     # rows of the result (more rows than columns) or by columns.
     rng = np.random.default_rng(0)
@@ -211,7 +211,7 @@ def test_large_products_use_one_thread_pool_per_program():
         x, y = x.astype(np.float32), y.astype(np.float32)
         f = numbax.jit(lambda x, y: xnp.tanh(x) @ y)
         source = f.lower(x, y).compile().source
-        assert "numba.prange" in source and "BLAS_THREADS = rt.NUMBA_THREADS" in source
+        assert "numba.prange" in source and "MATMUL = rt.matmul_split" in source
         want = np.tanh(x.astype(np.float64)) @ y
         np.testing.assert_allclose(np.asarray(f(x, y)), want, rtol=1e-4, atol=1e-3)
 
@@ -313,7 +313,7 @@ def test_scan_gradient_multiplies_by_a_transposed_copy_made_once():
     body = _body(grad, w, xs)
     loops = body.split("for step")
     # the backward loop's g @ w.T reads a copy of w.T made before it, not the strided view
-    in_loop = [line for line in loops[2].splitlines() if line.startswith(" " * 8) and "rt.matmul(" in line]
+    in_loop = [line for line in loops[2].splitlines() if line.startswith(" " * 8) and "MATMUL(" in line]
     assert "np.ascontiguousarray(x0.transpose((1, 0)))" in loops[1] and len(in_loop) == 1, body
     assert ".T" not in in_loop[0], body
     hs = [np.zeros((3, 8))]

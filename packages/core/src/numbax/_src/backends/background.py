@@ -121,6 +121,19 @@ def parse_signature(spec):
     return numba_signature((np.dtype(dtype), int(ndim)) for dtype, ndim in items)
 
 
+def compile_program(program, signature):
+    """``program.compile(signature)`` (a program's numba dispatcher), without
+    numba's warning that a program compiled ``parallel=True`` for its
+    kernels' sake (cpu.render_program) has no parallel loop of its own."""
+    import warnings
+
+    from numba.core.errors import NumbaPerformanceWarning
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"\s*The keyword argument 'parallel=True' was specified",
+                                NumbaPerformanceWarning)
+        program.compile(signature)
+
+
 class Job:
     """A worker compiling the program file ``path`` for ``spec`` (or, when
     another process's worker already compiles that program, a watch on it)."""

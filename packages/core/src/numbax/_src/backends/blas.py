@@ -44,16 +44,15 @@ _NAMES = {"float32": "numbax_sgemm", "float64": "numbax_dgemm", "threads": "numb
 # machine, while the ~30M products of W4 gain from both cores when it is quiet.
 SERIAL_PRODUCT = 1 << 23
 
-# Where ``matmul`` runs a product of at least SERIAL_PRODUCT: on the calling
-# thread, on NumPy's OpenBLAS pool, or split into one serial product per numba
-# thread. A program uses one pool only: after a product OpenBLAS's threads spin
-# for a while, and a numba-parallel loop right after fights them for the cores
-# (W7's CNN step took 92 ms with both, 57 ms without); so programs with
-# numba-parallel loops split their large products over numba's threads.
-SERIAL, NUMPY_POOL, NUMBA_THREADS = 0, 1, 2
-# How many blocks NUMBA_THREADS splits a product into: numba's thread count, a
-# constant of the compiled code (numba.get_num_threads() would make the
-# function impossible to cache).
+# Where a product of at least SERIAL_PRODUCT runs: on NumPy's OpenBLAS pool
+# (``matmul_pool``), or split into one serial product per numba thread
+# (``matmul_split``). A program uses one pool only: after a product
+# OpenBLAS's threads spin for a while, and a numba-parallel loop right after
+# fights them for the cores (W7's CNN step took 92 ms with both, 57 ms
+# without); so programs with numba-parallel loops split their large products
+# over numba's threads. Code inside a parallel loop calls ``matmul_serial``.
+# How many blocks matmul_split makes: numba's thread count, a constant of the
+# compiled code (numba.get_num_threads() would make it impossible to cache).
 _THREADS = numba.config.NUMBA_NUM_THREADS
 
 
@@ -126,8 +125,9 @@ def _layout(x):
 if AVAILABLE:
     @_jit
     def _gemm_call(a, b, out, pool):
-        """``out[...] = a @ b`` by one ``gemm``; on NumPy's pool when ``pool``
-        and the product is large, else on the calling thread."""
+        """``out[...] = a @ b`` by one ``gemm`` (non-empty operands); on
+        NumPy's pool when ``pool`` and the product is large, else on the
+        calling thread."""
         m, k = a.shape
         n = b.shape[1]
         trans_out, ldc = _layout(out)
@@ -151,15 +151,48 @@ else:
         np.dot(a, b, out)
 
 
+@_jit
+def _trivial(a, b, out):
+    """Whether ``out[...] = a @ b`` needs no gemm (an empty operand); if so, computes it."""
+    if out.size == 0:
+        return True
+    if a.shape[1] == 0:
+        out[...] = 0
+        return True
+    return False
+
+
+@_jit
+def matmul_serial(a, b, out):
+    """``out[...] = a @ b`` on the calling thread, for 2-D float arrays of one
+    dtype; ``out`` row-major. Transposed views are read in place; other
+    layouts copied."""
+    if not _trivial(a, b, out):
+        _gemm_call(a, b, out, False)
+
+
+@_jit
+def matmul_pool(a, b, out):
+    """``matmul_serial``, large products on NumPy's thread pool (programs
+    without numba threads)."""
+    if not _trivial(a, b, out):
+        _gemm_call(a, b, out, True)
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
-def _gemm_blocks(a, b, out):
-    """``out[...] = a @ b`` as one serial ``gemm`` per block of out's rows (of
-    its columns when it has fewer rows), a block per numba thread."""
+def matmul_split(a, b, out):
+    """``matmul_serial``, large products as one serial ``gemm`` per block of
+    out's rows (of its columns when it has fewer rows), a block per numba
+    thread (programs with numba threads, compiled ``parallel=True``)."""
+    if _trivial(a, b, out):
+        return
     m, n = out.shape
-    parts = _THREADS
+    if m * n * a.shape[1] < SERIAL_PRODUCT:
+        _gemm_call(a, b, out, False)
+        return
     by_rows = m >= n
-    size = -(-(m if by_rows else n) // parts)
-    for part in numba.prange(parts):
+    size = -(-(m if by_rows else n) // _THREADS)
+    for part in numba.prange(_THREADS):
         lo = part * size
         hi = min(lo + size, m if by_rows else n)
         if lo < hi:
@@ -167,24 +200,3 @@ def _gemm_blocks(a, b, out):
                 _gemm_call(a[lo:hi], b, out[lo:hi], False)
             else:
                 _gemm_call(a, b[:, lo:hi], out[:, lo:hi], False)
-
-
-@_jit
-def matmul(a, b, out, threads):
-    """``out[...] = a @ b`` for 2-D float arrays of one dtype; ``out``
-    row-major. Transposed views are read in place; other layouts copied.
-    ``threads``: where a large product may run: ``NUMPY_POOL`` (programs
-    without numba threads), ``NUMBA_THREADS`` (split over them, in programs
-    that have them, see ``cpu.render_program``) or ``SERIAL`` (inside a
-    numba-parallel loop)."""
-    m, k = a.shape
-    n = b.shape[1]
-    if m == 0 or n == 0:
-        return
-    if k == 0:
-        out[...] = 0
-        return
-    if threads == NUMBA_THREADS and m * n * k >= SERIAL_PRODUCT:
-        _gemm_blocks(a, b, out)
-    else:
-        _gemm_call(a, b, out, threads == NUMPY_POOL)

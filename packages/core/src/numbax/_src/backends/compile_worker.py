@@ -12,7 +12,7 @@ def main(argv):
     from . import background, cache
     try:
         module = cache.import_program(path)
-        module.program.compile(background.parse_signature(spec))
+        background.compile_program(module.program, background.parse_signature(spec))
         cache.mark_compiled(path)
     finally:
         cache.release_compile(path)  # claimed by the process that started this worker

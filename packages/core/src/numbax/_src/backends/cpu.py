@@ -109,9 +109,9 @@ class LoweringContext:
         self.uses_prange = False
         # Whether a rule called a kernel that runs on numba's threads (conv_direct).
         self.parallel_kernels = False
-        # What products pass as ``rt.matmul``'s ``threads``: a name bound once
-        # the whole program is printed (see BLAS_THREADS in render_program).
-        self.blas_pool = "BLAS_THREADS"
+        # The function products call: a name bound once the whole program is
+        # printed (see MATMUL in render_program).
+        self.matmul = "MATMUL"
         # Code that runs inside a numba-parallel loop (``helper``) must not
         # start parallel loops or thread pools of its own.
         self.serial = False
@@ -169,7 +169,7 @@ class LoweringContext:
         module, to run inside a numba-parallel loop: its loops and products
         are serial. Returns ``(context, name)``; ``add_helper`` keeps it."""
         child = LoweringContext()
-        child.serial, child.blas_pool = True, "rt.SERIAL"
+        child.serial, child.matmul = True, "rt.matmul_serial"
         child.imports, child.helpers = self.imports, self.helpers
         return child, f"{prefix}{self.fresh('_')}"
 
@@ -534,7 +534,12 @@ def donation_targets(jaxpr, steps, donated):
 
 
 def render_program(closed, key="", donated=()):
-    """``(source_without_decorator_flags, plan_text, extra_consts, uses_prange, holds_gil)``.
+    """``(source_without_decorator_flags, plan_text, extra_consts, threaded, holds_gil)``;
+    ``threaded``: whether the program runs code on numba's threads (its own
+    parallel loops or kernels with them), so it must be compiled
+    ``parallel=True``: numba starts its threading layer when it loads such a
+    program from its cache, not when it loads a ``parallel=False`` program
+    that calls parallel kernels, which then crashed (a jump to address 0).
     ``donated``: indices of inputs whose buffers outputs may be written into."""
     jaxpr = closed.jaxpr
     ctx = ProgramContext()
@@ -571,16 +576,16 @@ def render_program(closed, key="", donated=()):
     jaxpr_comment = "\n".join("# " + line for line in str(jaxpr).split("\n"))
     text = HEADER.format(key=key, jaxpr_comment=jaxpr_comment)
     text += "".join(f"import {module} as {alias}\n" for alias, module in sorted(ctx.imports.items()))
-    # Large products use NumPy's BLAS pool only in programs without numba
-    # threads, the others split them over numba's threads (blas.py). Measured
-    # on the 2-core machine: W4's MLP step (no parallel loop) 3.9 ms with the
-    # pool, 5.5-6.3 ms with serial products.
-    threads = "NUMBA_THREADS" if ctx.uses_prange or ctx.parallel_kernels else "NUMPY_POOL"
-    text += f"\nBLAS_THREADS = rt.{threads}\n"
+    # Programs with numba threads split their large products over them, the
+    # others use NumPy's BLAS pool (blas.py). Measured on the 2-core machine:
+    # W4's MLP step (no parallel loop) 3.9 ms with the pool, 5.5-6.3 ms with
+    # serial products.
+    threaded = ctx.uses_prange or ctx.parallel_kernels
+    text += f"\nMATMUL = rt.{'matmul_split' if threaded else 'matmul_pool'}\n"
     for name, parameters, lines in ctx.helpers:
         text += f"\n\n@numba.njit({{helper_flags}})\ndef {name}({', '.join(parameters)}):\n" + "\n".join(lines) + "\n"
     text += "\n\n@numba.njit({flags})\ndef program(" + signature + "):\n" + body + "\n"
-    return text, describe_plan(steps), ctx.extra_consts, ctx.uses_prange, ctx.holds_gil
+    return text, describe_plan(steps), ctx.extra_consts, threaded, ctx.holds_gil
 
 
 class Executable:
@@ -591,7 +596,7 @@ class Executable:
         self.closed = closed
         self.name = name
         started = time.perf_counter()
-        text, self.plan_text, extra_consts, uses_prange, holds_gil = render_program(closed, donated=donated)
+        text, self.plan_text, extra_consts, threaded, holds_gil = render_program(closed, donated=donated)
         self.extra_consts = [np.asarray(v) for _, v in extra_consts]
         key = cache.program_key(text, BACKEND, _version(), _runtime_fingerprint())
         text = text.replace("# numbax program ,", f"# numbax program {key},")
@@ -600,7 +605,7 @@ class Executable:
             def flags(parallel):
                 return (f"parallel={parallel}, nogil={not holds_gil}, cache={persistent}, error_model='numpy', "
                         f"fastmath={FASTMATH!r}")
-            return text.replace("{flags}", flags(uses_prange), 1).replace("{helper_flags}", flags(False))
+            return text.replace("{flags}", flags(threaded), 1).replace("{helper_flags}", flags(False))
         self.path, self.persistent = cache.write_program(key, render)
         with open(self.path) as f:
             self.source = f.read()
@@ -682,7 +687,7 @@ class Executable:
         self.program = cache.import_program(self.path).program
         signature = background.numba_signature(self.argument_types)
         if signature not in self.program.signatures:  # programs with the same source share a module
-            self.program.compile(signature)
+            background.compile_program(self.program, signature)
             self.program.disable_compile()
         self.compiled = True
         program_stats = self.program.stats
@@ -815,7 +820,7 @@ def _runtime_fingerprint():
     """Hash of every backend module's source (cpu_runtime.py, xmath.py, ...):
     generated programs call or inline their functions, and numba's cache only
     checks the program file itself, so a change there must change the key.
-    It also holds which BLAS ``rt.matmul`` calls (blas.py): a program compiled
+    It also holds which BLAS ``rt.matmul_*`` call (blas.py): a program compiled
     to call NumPy's gemm would not link where that gemm is not found."""
     global _fingerprint
     if _fingerprint is None:

@@ -20,7 +20,7 @@ its first axis.
 import numba
 import numpy as np
 
-from .blas import SERIAL, matmul
+from .blas import matmul_serial
 
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 _pjit = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
@@ -167,7 +167,7 @@ def conv_gemm(x, w, out, strides, low, rd, feature_groups, batch_groups):
             xn = n + (g * n_out if batch_groups > 1 else 0)
             c0 = g * cg if feature_groups > 1 else 0
             _im2col(x, xn, c0, cg, tables, cols, 0)
-            matmul(cols, wmat[:, g * og:(g + 1) * og], rows[:, g * og:(g + 1) * og], SERIAL)
+            matmul_serial(cols, wmat[:, g * og:(g + 1) * og], rows[:, g * og:(g + 1) * og])
 
 
 @_jit
@@ -204,7 +204,7 @@ def conv_scatter(x, w, out, strides, low, ld, rd, feature_groups):
         contrib = np.empty((d1 * d2 * d3, taps * og), out.dtype)
         xb = x[b].reshape((d1 * d2 * d3, cg * feature_groups))
         for g in range(feature_groups):
-            matmul(xb[:, g * cg:(g + 1) * cg], wt[g], contrib, SERIAL)
+            matmul_serial(xb[:, g * cg:(g + 1) * cg], wt[g], contrib)
             for j1 in range(d1):
                 for t1 in range(k1):
                     q1 = _scatter_target(j1, t1, strides[0], rd[0], low[0], ld[0], p1)
@@ -253,7 +253,7 @@ def conv_wgrad(x, dy, out, strides, low, rd):
         cols = np.empty(((b1 - b0) * positions, kc), out.dtype)
         for b in range(b0, b1):
             _im2col(x, b, 0, c, tables, cols, (b - b0) * positions)
-        matmul(cols.T, dy_rows[b0 * positions:b1 * positions], partial[blk], SERIAL)
+        matmul_serial(cols.T, dy_rows[b0 * positions:b1 * positions], partial[blk])
     result = out.reshape((kc, o))
     result[...] = partial.sum(axis=0)
 
