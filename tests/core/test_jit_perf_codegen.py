@@ -8,6 +8,7 @@ does not run numba); one program is compiled and checked against NumPy."""
 import re
 
 import numpy as np
+import pytest
 
 import numbax
 import numbax.numpy as xnp
@@ -24,7 +25,7 @@ def _body(fun, *args):
 def test_matmul_calls_blas_without_loops():
     a, b = np.ones((16, 8), np.float32), np.ones((8, 4), np.float32)
     body = _body(lambda a, b: a @ b, a, b)
-    assert "MATMUL(" in body
+    assert "rt.matmul_serial(" in body
     assert not re.search(r"\bfor\b", body), body
 
 
@@ -102,7 +103,7 @@ def test_small_batched_and_integer_dots_are_loops_matching_numpy():
         return xnp.einsum("bij,bkj->bik", a, b), i @ j, a[0] @ v, v @ v, xnp.einsum("bi,bj->bij", a[:, 0], b[:, 0])
     body = _body(f, a, b, i, j, v)
     # the batched 3x4x6 products and the integer product are loops; the float matrix-vector one is BLAS
-    assert body.count("MATMUL(") == 2, body
+    assert body.count("rt.matmul_serial(") == 2, body
     batched, ints, matvec, inner, outer = numbax.jit(f)(a, b, i, j, v)
     np.testing.assert_allclose(np.asarray(batched), np.einsum("bij,bkj->bik", a, b), rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(np.asarray(ints), i @ j)
@@ -134,7 +135,7 @@ def test_per_example_grads_run_flat_and_write_outer_products_once():
 def test_large_batched_dot_calls_blas_per_batch():
     a, b = np.ones((4, 32, 32), np.float32), np.ones((4, 32, 32), np.float32)
     body = _body(lambda a, b: xnp.matmul(a, b), a, b)
-    assert re.search(r"MATMUL\(lhs\d+\[i\d+\], rhs\d+\[i\d+\], a\d+\[i\d+\]\)", body), body
+    assert re.search(r"rt\.matmul_serial\(lhs\d+\[i\d+\], rhs\d+\[i\d+\], a\d+\[i\d+\]\)", body), body
 
 
 def test_transposed_product_is_computed_transposed():
@@ -189,7 +190,7 @@ def test_scan_input_projection_is_one_product_before_the_loop():
     body = _body(rnn, w, u, xs)
     before, loop = body.split("for step", 1)
     # x_t @ u reads no carry: one (5*3, 4) @ (4, 8) product before the loop; h @ w stays inside
-    assert before.count("MATMUL(") == 1 and loop.count("MATMUL(") == 1, body
+    assert before.count("rt.matmul_serial(") == 1 and loop.count("rt.matmul_serial(") == 1, body
     assert "scan_rows" not in body  # too little work for a parallel loop
     h, hs = numbax.jit(rnn)(w, u, xs)
     want, want_hs = np.zeros((3, 8), np.float32), []
@@ -200,20 +201,40 @@ def test_scan_input_projection_is_one_product_before_the_loop():
     np.testing.assert_allclose(hs, np.stack(want_hs), rtol=1e-5, atol=1e-6)
 
 
-def test_large_products_use_one_thread_pool_per_program():
+def test_large_products_are_split_over_numbas_threads():
     a = np.ones((64, 64), np.float32)
-    assert "MATMUL = rt.matmul_pool" in numbax.jit(lambda a: a @ a).lower(a).compile().source
-    # A parallel tanh loop: large products are split over numba's threads, by
-    # rows of the result (more rows than columns) or by columns.
+    source = numbax.jit(lambda a: a @ a).lower(a).compile().source
+    assert "rt.matmul_serial(" in source and "parallel=False" in source
+    # products of 8M multiply-adds and more: one serial product per numba
+    # thread, by rows of the result (more rows than columns) or by columns;
+    # the program is compiled parallel=True (as numba's threads need)
     rng = np.random.default_rng(0)
     for x, y in ((rng.standard_normal((512, 256)), rng.standard_normal((256, 96))),
                  (rng.standard_normal((24, 4096)), rng.standard_normal((4096, 160)))):
         x, y = x.astype(np.float32), y.astype(np.float32)
         f = numbax.jit(lambda x, y: xnp.tanh(x) @ y)
         source = f.lower(x, y).compile().source
-        assert "numba.prange" in source and "MATMUL = rt.matmul_split" in source
+        assert "rt.matmul_split(" in source and "parallel=True" in source
         want = np.tanh(x.astype(np.float64)) @ y
         np.testing.assert_allclose(np.asarray(f(x, y)), want, rtol=1e-4, atol=1e-3)
+
+
+def test_jitted_products_leave_numpys_blas_threads_as_they_were():
+    """NumPy's OpenBLAS thread count is process-wide; programs set it to one
+    around their products from one thread only (two numba threads restoring
+    it in the wrong order used to leave NumPy's BLAS on one thread)."""
+    threadpoolctl = pytest.importorskip("threadpoolctl", reason="threadpoolctl (with scikit-learn) reads the count")
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((512, 256)).astype(np.float32), rng.standard_normal((256, 96)).astype(np.float32)
+    f = numbax.jit(lambda x, y: xnp.tanh(x) @ y)
+
+    def numpys_blas_threads():
+        return [i["num_threads"] for i in threadpoolctl.threadpool_info() if "numpy" in i["filepath"]]
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        assert numpys_blas_threads() == [2]
+        for _ in range(20):
+            f(x, y)
+        assert numpys_blas_threads() == [2]
 
 
 def _lstm_layer(w, u, b, xs):
@@ -313,7 +334,7 @@ def test_scan_gradient_multiplies_by_a_transposed_copy_made_once():
     body = _body(grad, w, xs)
     loops = body.split("for step")
     # the backward loop's g @ w.T reads a copy of w.T made before it, not the strided view
-    in_loop = [line for line in loops[2].splitlines() if line.startswith(" " * 8) and "MATMUL(" in line]
+    in_loop = [line for line in loops[2].splitlines() if line.startswith(" " * 8) and "rt.matmul_" in line]
     assert "np.ascontiguousarray(x0.transpose((1, 0)))" in loops[1] and len(in_loop) == 1, body
     assert ".T" not in in_loop[0], body
     hs = [np.zeros((3, 8))]

@@ -36,23 +36,8 @@ ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112
 # The names programs call them by (numpy_gemm.SYMBOLS: what they are in NumPy's OpenBLAS)
 _NAMES = {"float32": "numbax_sgemm", "float64": "numbax_dgemm", "threads": "numbax_blas_threads_local"}
 
-# Products below this many multiply-adds run on the calling thread alone
-# (OpenBLAS's per-thread setting), larger ones on NumPy's pool. Waking a
-# second thread costs more than it saves on a ~0.1 ms product, and much more
-# when other processes hold the cores: W8's RNN steps (32x128x128 products)
-# took 176 ms with the pool against 15 ms on one thread on the loaded 2-core
-# machine, while the ~30M products of W4 gain from both cores when it is quiet.
-SERIAL_PRODUCT = 1 << 23
-
-# Where a product of at least SERIAL_PRODUCT runs: on NumPy's OpenBLAS pool
-# (``matmul_pool``), or split into one serial product per numba thread
-# (``matmul_split``). A program uses one pool only: after a product
-# OpenBLAS's threads spin for a while, and a numba-parallel loop right after
-# fights them for the cores (W7's CNN step took 92 ms with both, 57 ms
-# without); so programs with numba-parallel loops split their large products
-# over numba's threads. Code inside a parallel loop calls ``matmul_serial``.
-# How many blocks matmul_split makes: numba's thread count, a constant of the
-# compiled code (numba.get_num_threads() would make it impossible to cache).
+# How many blocks ``matmul_split`` makes: numba's thread count, a constant of
+# the compiled code (numba.get_num_threads() would make it impossible to cache).
 _THREADS = numba.config.NUMBA_NUM_THREADS
 
 
@@ -95,8 +80,11 @@ def _gemm(typingctx, trans_a, trans_b, m, n, k, a, lda, b, ldb, out, ldc):
 
 @intrinsic
 def _set_threads_local(typingctx, threads):
-    """OpenBLAS's ``openblas_set_num_threads_local``: the calling thread's BLAS
-    thread count (0: the pool's); returns the previous setting."""
+    """OpenBLAS's ``openblas_set_num_threads_local``; returns the previous
+    setting. In NumPy's build this sets the process-wide thread count (a
+    call from another thread changes what the main thread sees), so it must
+    never run on two threads at once: two threads restoring their 'previous'
+    values in the wrong order leave NumPy's BLAS on one thread for good."""
     sig = types.int32(types.int32)
 
     def codegen(context, builder, signature, args):
@@ -124,10 +112,9 @@ def _layout(x):
 
 if AVAILABLE:
     @_jit
-    def _gemm_call(a, b, out, pool):
-        """``out[...] = a @ b`` by one ``gemm`` (non-empty operands); on
-        NumPy's pool when ``pool`` and the product is large, else on the
-        calling thread."""
+    def _gemm_call(a, b, out):
+        """``out[...] = a @ b`` by one ``gemm`` (non-empty operands), on as many
+        threads as OpenBLAS's current setting allows."""
         m, k = a.shape
         n = b.shape[1]
         trans_out, ldc = _layout(out)
@@ -135,68 +122,66 @@ if AVAILABLE:
             raise ValueError("matmul: out must be row-major")
         trans_a, lda = _layout(a)
         trans_b, ldb = _layout(b)
-        serial = not pool or m * n * k < SERIAL_PRODUCT
-        if serial:
-            previous = _set_threads_local(np.int32(1))
         if trans_a and trans_b:
             _gemm(trans_a, trans_b, m, n, k, a, lda, b, ldb, out, ldc)
         else:
             _gemm(NO_TRANS, NO_TRANS, m, n, k, np.ascontiguousarray(a), k, np.ascontiguousarray(b), n, out, ldc)
-        if serial:
-            _set_threads_local(previous)
+
+    @_jit
+    def blas_threads(threads):
+        """Set NumPy's OpenBLAS to ``threads`` threads; returns the previous
+        count. Call it outside parallel loops only (see _set_threads_local)."""
+        return _set_threads_local(np.int32(threads))
 else:
     @_jit
-    def _gemm_call(a, b, out, pool):
-        """``out[...] = a @ b`` through numba's np.dot (SciPy's BLAS)."""
+    def _gemm_call(a, b, out):
+        """``out[...] = a @ b`` through numba's np.dot (SciPy's BLAS, one thread)."""
         np.dot(a, b, out)
+
+    @_jit
+    def blas_threads(threads):
+        """(SciPy's BLAS is kept on one thread by cpu.py.)"""
+        return np.int32(0)
 
 
 @_jit
-def _trivial(a, b, out):
-    """Whether ``out[...] = a @ b`` needs no gemm (an empty operand); if so, computes it."""
+def gemm(a, b, out):
+    """``out[...] = a @ b`` for 2-D float arrays of one dtype; ``out``
+    row-major. Transposed views are read in place; other layouts copied.
+    Inside parallel loops, whose caller put BLAS on one thread
+    (``blas_threads``) around the loop."""
     if out.size == 0:
-        return True
+        return
     if a.shape[1] == 0:
         out[...] = 0
-        return True
-    return False
+        return
+    _gemm_call(a, b, out)
 
 
 @_jit
 def matmul_serial(a, b, out):
-    """``out[...] = a @ b`` on the calling thread, for 2-D float arrays of one
-    dtype; ``out`` row-major. Transposed views are read in place; other
-    layouts copied."""
-    if not _trivial(a, b, out):
-        _gemm_call(a, b, out, False)
-
-
-@_jit
-def matmul_pool(a, b, out):
-    """``matmul_serial``, large products on NumPy's thread pool (programs
-    without numba threads)."""
-    if not _trivial(a, b, out):
-        _gemm_call(a, b, out, True)
+    """``gemm`` on the calling thread alone (OpenBLAS would hand products
+    from ~256K multiply-adds to its thread pool). Not inside parallel loops."""
+    previous = blas_threads(1)
+    gemm(a, b, out)
+    blas_threads(previous)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
 def matmul_split(a, b, out):
-    """``matmul_serial``, large products as one serial ``gemm`` per block of
-    out's rows (of its columns when it has fewer rows), a block per numba
-    thread (programs with numba threads, compiled ``parallel=True``)."""
-    if _trivial(a, b, out):
-        return
+    """``gemm`` as one single-threaded product per block of out's rows (of its
+    columns when it has fewer rows), a block per numba thread: for large
+    products (cpu.SPLIT_PRODUCT), in programs compiled ``parallel=True``."""
     m, n = out.shape
-    if m * n * a.shape[1] < SERIAL_PRODUCT:
-        _gemm_call(a, b, out, False)
-        return
     by_rows = m >= n
     size = -(-(m if by_rows else n) // _THREADS)
+    previous = blas_threads(1)
     for part in numba.prange(_THREADS):
         lo = part * size
         hi = min(lo + size, m if by_rows else n)
         if lo < hi:
             if by_rows:
-                _gemm_call(a[lo:hi], b, out[lo:hi], False)
+                gemm(a[lo:hi], b, out[lo:hi])
             else:
-                _gemm_call(a, b[:, lo:hi], out[:, lo:hi], False)
+                gemm(a, b[:, lo:hi], out[:, lo:hi])
+    blas_threads(previous)

@@ -39,6 +39,19 @@ log = logging.getLogger("numbax.jit")
 # are parallel; the loss on a quiet machine is at most ~40 us per loop.
 PARALLEL_THRESHOLD = 1 << 20
 
+# Matrix products of this many multiply-adds or more are split into one
+# single-threaded BLAS product per numba thread (blas.matmul_split), smaller
+# ones run on the calling thread: waking a second thread costs more than it
+# saves on a ~0.1 ms product, and much more when other processes hold the
+# cores (W8's 32x128x128 RNN steps took 176 ms with a thread pool against
+# 15 ms on one thread on the loaded 2-core machine). Split products also beat
+# NumPy's own OpenBLAS pool, and keep one pool of threads in a program (an
+# OpenBLAS pool spinning after a product took the cores from the next numba
+# parallel loop: W7's CNN step 92 ms against 57 ms). Measured on the 2-core
+# machine, W4's four product shapes (128x784x512 and the like): 3.13 ms
+# split, 4.65 ms on NumPy's pool; 5.58 against 5.70 ms with one core busy.
+SPLIT_PRODUCT = 1 << 23
+
 # LLVM fast-math flags of every program: only 'contract', which lets a
 # multiply and the add consuming it become one fused multiply-add (one
 # rounding instead of two, as XLA's CPU backend also does). It keeps NaN, inf
@@ -109,9 +122,6 @@ class LoweringContext:
         self.uses_prange = False
         # Whether a rule called a kernel that runs on numba's threads (conv_direct).
         self.parallel_kernels = False
-        # The function products call: a name bound once the whole program is
-        # printed (see MATMUL in render_program).
-        self.matmul = "MATMUL"
         # Code that runs inside a numba-parallel loop (``helper``) must not
         # start parallel loops or thread pools of its own.
         self.serial = False
@@ -169,13 +179,24 @@ class LoweringContext:
         module, to run inside a numba-parallel loop: its loops and products
         are serial. Returns ``(context, name)``; ``add_helper`` keeps it."""
         child = LoweringContext()
-        child.serial, child.matmul = True, "rt.matmul_serial"
+        child.serial = True
         child.imports, child.helpers = self.imports, self.helpers
         return child, f"{prefix}{self.fresh('_')}"
 
     def add_helper(self, name, parameters, child):
         """Emit ``def name(*parameters)`` with ``child``'s lines before the program."""
         self.helpers.append((name, list(parameters), child.lines))
+
+    def matmul(self, multiply_adds):
+        """The runtime function computing a float matrix product of this many
+        multiply-adds (``rt.matmul_serial`` or ``rt.matmul_split``, see
+        SPLIT_PRODUCT; ``rt.gemm`` in a helper)."""
+        if self.serial:
+            return "rt.gemm"  # inside a parallel loop: BLAS is on one thread around it
+        if multiply_adds < SPLIT_PRODUCT:
+            return "rt.matmul_serial"
+        self.parallel_kernels = True
+        return "rt.matmul_split"
 
     def import_module(self, module, alias):
         """Make ``alias`` name ``module`` in the generated module; returns it."""
@@ -576,12 +597,7 @@ def render_program(closed, key="", donated=()):
     jaxpr_comment = "\n".join("# " + line for line in str(jaxpr).split("\n"))
     text = HEADER.format(key=key, jaxpr_comment=jaxpr_comment)
     text += "".join(f"import {module} as {alias}\n" for alias, module in sorted(ctx.imports.items()))
-    # Programs with numba threads split their large products over them, the
-    # others use NumPy's BLAS pool (blas.py). Measured on the 2-core machine:
-    # W4's MLP step (no parallel loop) 3.9 ms with the pool, 5.5-6.3 ms with
-    # serial products.
     threaded = ctx.uses_prange or ctx.parallel_kernels
-    text += f"\nMATMUL = rt.{'matmul_split' if threaded else 'matmul_pool'}\n"
     for name, parameters, lines in ctx.helpers:
         text += f"\n\n@numba.njit({{helper_flags}})\ndef {name}({', '.join(parameters)}):\n" + "\n".join(lines) + "\n"
     text += "\n\n@numba.njit({flags})\ndef program(" + signature + "):\n" + body + "\n"

@@ -20,7 +20,7 @@ its first axis.
 import numba
 import numpy as np
 
-from .blas import matmul_serial
+from .blas import blas_threads, gemm
 
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 _pjit = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
@@ -142,7 +142,9 @@ def _gather_tables(x, p_shape, k_shape, strides, low, rd):
 
 
 # The three GEMM kernels below run in parallel over images (numba's threads),
-# each thread calling BLAS single-threaded on its own image: one pool of
+# each thread calling BLAS single-threaded on its own image (the kernel sets
+# BLAS to one thread around its parallel loop, from the calling thread: see
+# blas._set_threads_local): one pool of
 # threads for gathers and products alike, so the programs calling them split
 # their other large products over numba's threads too (blas.py). Per-image
 # matrices (a few hundred rows) also stay in cache between the gather and the
@@ -160,6 +162,7 @@ def conv_gemm(x, w, out, strides, low, rd, feature_groups, batch_groups):
     positions, kc = p1 * p2 * p3, k1 * k2 * k3 * cg
     wmat = w.reshape((kc, o_total))
     tables = _gather_tables(x, (p1, p2, p3), (k1, k2, k3), strides, low, rd)
+    previous = blas_threads(1)
     for n in numba.prange(n_out):
         cols = np.empty((positions, kc), out.dtype)
         rows = out[n].reshape((positions, o_total))
@@ -167,7 +170,8 @@ def conv_gemm(x, w, out, strides, low, rd, feature_groups, batch_groups):
             xn = n + (g * n_out if batch_groups > 1 else 0)
             c0 = g * cg if feature_groups > 1 else 0
             _im2col(x, xn, c0, cg, tables, cols, 0)
-            matmul_serial(cols, wmat[:, g * og:(g + 1) * og], rows[:, g * og:(g + 1) * og])
+            gemm(cols, wmat[:, g * og:(g + 1) * og], rows[:, g * og:(g + 1) * og])
+    blas_threads(previous)
 
 
 @_jit
@@ -199,12 +203,13 @@ def conv_scatter(x, w, out, strides, low, ld, rd, feature_groups):
     for g in range(feature_groups):
         for t in range(taps):
             wt[g, :, t * og:(t + 1) * og] = wk[t, :, g * og:(g + 1) * og]
+    previous = blas_threads(1)
     for b in numba.prange(n):
         out[b] = 0
         contrib = np.empty((d1 * d2 * d3, taps * og), out.dtype)
         xb = x[b].reshape((d1 * d2 * d3, cg * feature_groups))
         for g in range(feature_groups):
-            matmul_serial(xb[:, g * cg:(g + 1) * cg], wt[g], contrib)
+            gemm(xb[:, g * cg:(g + 1) * cg], wt[g], contrib)
             for j1 in range(d1):
                 for t1 in range(k1):
                     q1 = _scatter_target(j1, t1, strides[0], rd[0], low[0], ld[0], p1)
@@ -224,6 +229,7 @@ def conv_scatter(x, w, out, strides, low, ld, rd, feature_groups):
                                     col = ((t1 * k2 + t2) * k3 + t3) * og
                                     for f in range(og):
                                         out[b, q1, q2, q3, g * og + f] += contrib[row, col + f]
+    blas_threads(previous)
 
 
 # conv_wgrad's products contract this many rows (positions of a few images)
@@ -248,12 +254,14 @@ def conv_wgrad(x, dy, out, strides, low, rd):
     partial = np.empty((blocks, kc, o), out.dtype)
     dy_rows = dy.reshape((n * positions, o))
     tables = _gather_tables(x, (p1, p2, p3), (k1, k2, k3), strides, low, rd)
+    previous = blas_threads(1)
     for blk in numba.prange(blocks):
         b0, b1 = blk * per_block, min(n, (blk + 1) * per_block)
         cols = np.empty(((b1 - b0) * positions, kc), out.dtype)
         for b in range(b0, b1):
             _im2col(x, b, 0, c, tables, cols, (b - b0) * positions)
-        matmul_serial(cols.T, dy_rows[b0 * positions:b1 * positions], partial[blk])
+        gemm(cols.T, dy_rows[b0 * positions:b1 * positions], partial[blk])
+    blas_threads(previous)
     result = out.reshape((kc, o))
     result[...] = partial.sum(axis=0)
 

@@ -311,7 +311,7 @@ def refine_order(keys, order):
 
 
 # Matrix products (NumPy's BLAS), convolution and linear-algebra kernels live in their own modules.
-from .blas import matmul_pool, matmul_serial, matmul_split  # noqa: E402, F401
+from .blas import blas_threads, gemm, matmul_serial, matmul_split  # noqa: E402, F401
 from .cpu_kernels import (  # noqa: E402, F401
     cholesky_batched, conv_direct, conv_gemm, conv_scatter, conv_wgrad, eigh_batched, lu_batched, qr_batched,
     svd_batched, triangular_solve_left)

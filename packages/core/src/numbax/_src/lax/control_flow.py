@@ -1172,11 +1172,13 @@ def _scan_in_row_blocks(ctx, body, consts, init, xs, sliced, ys, params):
     for k in finals:
         results[k] = ctx.fresh("c")
         ctx.emit(f"{results[k]} = {ctx.empty(jaxpr.invars[n_consts + k].aval)}")
-    block = ctx.fresh("block")
+    block, previous = ctx.fresh("block"), ctx.fresh("blas")
+    ctx.emit(f"{previous} = rt.blas_threads(1)  # the blocks' products: one BLAS thread each")
     ctx.emit(f"for {block} in numba.prange({count}):")
     with ctx.indent():
         arguments = consts + init + xs + ys + [results[k] for k in finals]
         ctx.emit(f"{name}({block} * {size}, {', '.join(arguments)})")
+    ctx.emit(f"rt.blas_threads({previous})")
     ctx.uses_prange = True
     return results
 

@@ -291,7 +291,7 @@ dot_general_p.def_batch(_dot_general_batch)
 
 # --- lowering (jit) --------------------------------------------------------------------------
 # Operands are arranged as (batch, rows, contraction) and (batch, contraction,
-# columns), like the impl; float operands go to BLAS through ``rt.matmul_*``
+# columns), like the impl; float operands go to BLAS through ``rt.matmul_serial`` / ``rt.matmul_split``
 # (NumPy's OpenBLAS gemm, backends/blas.py: one call per batch element, written
 # into the output), integers through loops. An operand whose rows and
 # contraction only need swapping is passed as a transposed view, which BLAS
@@ -389,14 +389,14 @@ def _dot_general_lower(ctx, eqn):
     result = ctx.fresh("a")
     if not lb:
         ctx.emit(f"{result} = rt.empty(({m}, {n}), {ctx.np_dtype(compute)})")
-        ctx.emit(f"{ctx.matmul}({a}, {b}, {result})")
+        ctx.emit(f"{ctx.matmul(m * n * k)}({a}, {b}, {result})")
     else:
         la, rb_ = ctx.fresh("lhs"), ctx.fresh("rhs")
         ctx.emit(f"{la} = {a}")
         ctx.emit(f"{rb_} = {b}")
         ctx.emit(f"{result} = rt.empty(({batch}, {m}, {n}), {ctx.np_dtype(compute)})")
         with ctx.loops((batch,), parallel=False) as (i,):
-            ctx.emit(f"{ctx.matmul}({la}[{i}], {rb_}[{i}], {result}[{i}])")
+            ctx.emit(f"{ctx.matmul(m * n * k)}({la}[{i}], {rb_}[{i}], {result}[{i}])")
     ctx.define(out, f"{result}.reshape({tuple(out.aval.shape) or (1,)})")
 
 
