@@ -1,5 +1,6 @@
-"""Matrix products for generated programs: ``matmul(a, b, out)`` calls the
-``gemm`` of NumPy's own OpenBLAS.
+"""Matrix products for generated programs: ``matmul_serial``,
+``matmul_split`` and (inside parallel loops) ``gemm`` call the ``gemm`` of
+NumPy's own OpenBLAS, single-threaded.
 
 Why not numba's ``np.dot``: numba compiles its np.dot overloads anew in every
 process for each mix of layouts (~1.7 s of an MLP train step's 8.4 s first
@@ -16,8 +17,8 @@ numba's own helper symbols are found, instead of an address baked in by the
 process that compiled it.
 
 ``AVAILABLE`` is False where that library is not found (NumPy built against
-another BLAS) or ``NUMBAX_NUMPY_BLAS=0``; ``matmul`` is then numba's ``np.dot``. The CPU backend puts
-``AVAILABLE`` into every program's cache key.
+another BLAS) or ``NUMBAX_NUMPY_BLAS=0``; products then go through numba's
+``np.dot``. The CPU backend puts ``AVAILABLE`` into every program's cache key.
 """
 
 import numba

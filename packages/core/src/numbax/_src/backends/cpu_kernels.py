@@ -142,14 +142,13 @@ def _gather_tables(x, p_shape, k_shape, strides, low, rd):
 
 
 # The three GEMM kernels below run in parallel over images (numba's threads),
-# each thread calling BLAS single-threaded on its own image (the kernel sets
-# BLAS to one thread around its parallel loop, from the calling thread: see
-# blas._set_threads_local): one pool of
-# threads for gathers and products alike, so the programs calling them split
-# their other large products over numba's threads too (blas.py). Per-image
-# matrices (a few hundred rows) also stay in cache between the gather and the
-# product. W7 on the 2-core machine: per-image products on two numba threads
-# ran as fast as one product over the batch on OpenBLAS's two threads.
+# each thread calling BLAS single-threaded on its own image (the kernel puts
+# BLAS on one thread around its parallel loop, from the calling thread: see
+# blas._set_threads_local). One pool of threads serves gathers and products
+# alike, and per-image matrices (a few hundred rows) stay in cache between the
+# gather and the product. W7 on the 2-core machine: per-image products on two
+# numba threads ran as fast as one product over the batch on OpenBLAS's two
+# threads.
 
 @_pjit
 def conv_gemm(x, w, out, strides, low, rd, feature_groups, batch_groups):

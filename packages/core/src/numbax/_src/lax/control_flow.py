@@ -1035,7 +1035,7 @@ def _consts_read_transposed(jaxpr, n_consts):
         if len(var.aval.shape) != 2 or var in jaxpr.outvars or var not in uses:
             continue
         if all(eqn.primitive.name == "dot_general" and k == 1 and eqn.invars[0] is not var
-               and eqn.params["dimension_numbers"] == ((eqn.params["dimension_numbers"][0][0], (1,)), ((), ()))
+               and eqn.params["dimension_numbers"][0][1] == (1,) and not eqn.params["dimension_numbers"][1][0]
                for eqn, k in uses[var]):
             renamed[var] = Var(var.aval.update(shape=var.aval.shape[::-1]))
             positions.append(position)
@@ -1139,12 +1139,12 @@ def _scan_in_row_blocks(ctx, body, consts, init, xs, sliced, ys, params):
     """When the body is row independent (``rows.split_rows``) and the loop is
     large, print it as one function over a block of rows, called for each
     block in a numba-parallel loop, and return the names of the final
-    carries; else print nothing and return None. CPU only (``ctx.helper``)."""
+    carries; else print nothing and return None."""
     from ..backends import rows
     n_consts, n_carry, length = params["num_consts"], params["num_carry"], params["length"]
     jaxpr = body.jaxpr
     batch = rows.batch_size(jaxpr, n_consts, n_carry)
-    if not hasattr(ctx, "helper") or ctx.serial or batch is None or rows.work(jaxpr, length) < rows.PARALLEL_WORK:
+    if ctx.serial or batch is None or rows.work(jaxpr, length) < rows.PARALLEL_WORK:
         return None
     count = rows.blocks(batch, rows.threads())
     size = batch // count
